@@ -1,0 +1,1 @@
+"""Dagster definitions, auto-loaded by orchestration.definitions: ingest, dbt, clv, quality, publish, automation."""

@@ -1,0 +1,122 @@
+"""Ingest: one scan of the inbox, then one `raw_<entity>` asset per CRM entity."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.ingest.detect import DetectedFile, detect_file, list_export_files
+from orchestration.lib.ingest.errors import IngestError
+from orchestration.lib.ingest.load import ensure_raw_schema, load_file, quote_identifier
+from orchestration.lib.schema import ENTITIES, load_profiles
+
+OWNERS = ["team:data-platform"]
+
+
+@dg.asset(
+    group_name="ingest",
+    kinds={"file"},
+    owners=OWNERS,
+    description="Every export file in the inbox, recognised: format, encoding, delimiter, CRM profile, "
+    "entity and content hash. Fails, naming each file and the reason, when any file is unusable.",
+)
+def crm_export_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> list[dict]:
+    profiles = load_profiles()
+    detected: list[DetectedFile] = []
+    problems: list[str] = []
+    for path in list_export_files(warehouse.inbox):
+        try:
+            detected.append(detect_file(path, warehouse.inbox, profiles))
+        except IngestError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise dg.Failure(
+            description=f"{len(problems)} export file(s) cannot be used:\n" + "\n".join(problems),
+            metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems))},
+        )
+    table = "\n".join(
+        f"| {f.relative_name} | {f.profile} | {f.entity} | {f.file_format} | {f.encoding} | {f.size:,} |"
+        for f in detected
+    )
+    context.add_output_metadata(
+        {
+            "files": len(detected),
+            "inbox": str(warehouse.inbox),
+            "detected": dg.MetadataValue.md(
+                "| file | profile | entity | format | encoding | bytes |\n|---|---|---|---|---|---|\n" + table
+            ),
+        }
+    )
+    return [f.to_dict() for f in detected]
+
+
+def build_raw_asset(entity: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=f"raw_{entity}",
+        group_name="ingest",
+        kinds={"duckdb"},
+        owners=OWNERS,
+        pool=WAREHOUSE_POOL,
+        ins={"crm_export_files": dg.AssetIn()},
+        description=f"Raw CRM {entity} in `raw.{entity}` of the working database: canonical typed columns "
+        "plus lineage (_source_file, _source_row, _file_hash, _source_profile, _loaded_at). Rows that cannot "
+        "be parsed go to `raw._quarantine` with file, row, column and reason; a file already loaded "
+        "(same content hash) adds nothing.",
+    )
+    def raw_entity(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, crm_export_files: list[dict]
+    ) -> dg.MaterializeResult:
+        files = [DetectedFile(**f) for f in crm_export_files if f["entity"] == entity]
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        results = []
+        with warehouse.connection(context) as conn:
+            ensure_raw_schema(conn)
+            for detected in files:
+                try:
+                    result = load_file(
+                        conn,
+                        detected,
+                        run_id=context.run_id,
+                        loaded_at=loaded_at,
+                        scratch_dir=warehouse.paths.staging_dir,
+                    )
+                except IngestError as exc:
+                    raise dg.Failure(description=str(exc)) from exc
+                context.log.info(
+                    f"{detected.relative_name}: "
+                    + (
+                        "already loaded (same content), skipped"
+                        if result.skipped_as_duplicate
+                        else f"{result.rows_loaded:,} loaded, {result.rows_quarantined:,} quarantined"
+                    )
+                )
+                results.append(result)
+            table_rows = conn.execute(f"SELECT count(*) FROM raw.{quote_identifier(entity)}").fetchall()[0][0]
+            quarantined_total = conn.execute(
+                "SELECT count(*) FROM raw._quarantine WHERE entity = ?", [entity]
+            ).fetchall()[0][0]
+        new = [r for r in results if not r.skipped_as_duplicate]
+        per_file = "\n".join(
+            f"| {r.relative_name} | {r.profile} | {r.rows_in_file:,} | {r.rows_loaded:,} | {r.rows_quarantined:,} |"
+            for r in new
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": table_rows,
+                "files_loaded": len(new),
+                "files_skipped_already_loaded": len(results) - len(new),
+                "rows_loaded": sum(r.rows_loaded for r in new),
+                "rows_quarantined": sum(r.rows_quarantined for r in new),
+                "quarantined_total": quarantined_total,
+                "files": dg.MetadataValue.md(
+                    "| file | profile | rows | loaded | quarantined |\n|---|---|---|---|---|\n" + per_file
+                    if new
+                    else "no new files"
+                ),
+            }
+        )
+
+    return raw_entity
+
+
+raw_assets = [build_raw_asset(entity) for entity in ENTITIES]

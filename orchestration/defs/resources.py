@@ -1,0 +1,60 @@
+"""Resources: where the inbox and the warehouse are. Paths come from the environment or run config."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.lib.ingest.load import connect
+from orchestration.lib.locking import exclusive_writer
+from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, WarehousePaths
+
+WAREHOUSE_POOL = "clientele_warehouse"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The inbox of CRM exports and the warehouse directory (working DB, published copy)."""
+
+    inbox_dir: str = "data/inbox"
+    warehouse_dir: str = "warehouse"
+
+    @property
+    def inbox(self) -> Path:
+        return Path(self.inbox_dir).resolve()
+
+    @property
+    def paths(self) -> WarehousePaths:
+        return WarehousePaths(Path(self.warehouse_dir).resolve())
+
+    @contextmanager
+    def writer(self, context: dg.OpExecutionContext | dg.AssetExecutionContext) -> Iterator[None]:
+        """Serialise writers to the working DuckDB file across runs and processes."""
+        holder = f"run {context.run_id[:8]} step {context.op.name}"
+        with exclusive_writer(self.paths.writer_lock, holder=holder, on_wait=context.log.info):
+            yield
+
+    @contextmanager
+    def connection(
+        self, context: dg.OpExecutionContext | dg.AssetExecutionContext
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writing connection to the working database, held under the writer lock."""
+        with self.writer(context):
+            conn = connect(self.paths.working_db)
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "warehouse": WarehouseResource(
+                inbox_dir=dg.EnvVar(ENV_INBOX).get_value("data/inbox"),
+                warehouse_dir=dg.EnvVar(ENV_WAREHOUSE).get_value("warehouse"),
+            )
+        }
+    )
