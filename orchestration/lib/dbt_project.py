@@ -1,0 +1,60 @@
+"""The dbt project as Dagster sees it, and keeping its manifest current."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cache
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from orchestration.lib.settings import DBT_PROJECT_DIR
+
+ENV_DBT_TARGET = "CLIENTELE_DBT_TARGET"
+WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so an un-activated virtualenv works too."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
+def ensure_dbt_on_path() -> None:
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+@cache
+def clientele_dbt_project() -> DbtProject:
+    return DbtProject(
+        project_dir=DBT_PROJECT_DIR,
+        profiles_dir=DBT_PROJECT_DIR,
+        target=os.environ.get(ENV_DBT_TARGET, "duckdb"),
+    )
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in WATCHED:
+        path = DBT_PROJECT_DIR / name
+        candidates = [path] if path.is_file() else path.rglob("*") if path.exists() else []
+        for candidate in candidates:
+            newest = max(newest, candidate.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale(manifest: Path | None = None) -> bool:
+    manifest = manifest or clientele_dbt_project().manifest_path
+    return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime()
+
+
+def prepare_dbt_manifest(force: bool = False) -> Path:
+    """`dbt parse` when the project changed since the manifest was written (cached otherwise)."""
+    project = clientele_dbt_project()
+    ensure_dbt_on_path()
+    if force or manifest_is_stale(project.manifest_path):
+        project.preparer.prepare(project)
+    return project.manifest_path

@@ -1,0 +1,144 @@
+"""Run the Dagster job in-process against the persistent instance and summarise what happened."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.run_tags import AS_OF_TAG
+from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, WarehousePaths
+
+
+@dataclass
+class EntityLoad:
+    entity: str
+    files: int
+    rows_loaded: int
+    rows_quarantined: int
+
+
+@dataclass
+class PipelineOutcome:
+    success: bool
+    run_id: str
+    as_of: date
+    paths: WarehousePaths
+    inbox: Path
+    step_failures: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
+    loads: list[EntityLoad] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [
+            "",
+            f"Clientele run {self.run_id[:8]} as of {self.as_of}: {'SUCCESS' if self.success else 'FAILED'}",
+        ]
+        if self.loads:
+            lines.append(f"  {'entity':<14}{'files':>6}{'loaded':>14}{'quarantined':>14}")
+            for load in self.loads:
+                lines.append(
+                    f"  {load.entity:<14}{load.files:>6}{load.rows_loaded:>14,}{load.rows_quarantined:>14,}"
+                )
+        else:
+            lines.append("  no new export files loaded (files already in the ledger are skipped)")
+        if self.warned_checks:
+            lines.append(f"  {len(self.warned_checks)} check(s) warned:")
+            lines.extend(f"    - {c}" for c in self.warned_checks)
+        if self.failed_checks:
+            lines.append(f"  {len(self.failed_checks)} blocking check(s) failed:")
+            lines.extend(f"    - {c}" for c in self.failed_checks)
+        if self.step_failures:
+            lines.append("  failed steps:")
+            lines.extend(f"    - {f}" for f in self.step_failures)
+        lines += [
+            f"  inbox:              {self.inbox}",
+            f"  working database:   {self.paths.working_db}   (quarantine: raw._quarantine)",
+            f"  published for BI:   {self.paths.published_db}",
+            f"  published Parquet:  {self.paths.parquet_dir}",
+            f"  Dagster UI:         make ui  ->  http://127.0.0.1:3000  (run {self.run_id})",
+        ]
+        return "\n".join(lines)
+
+
+def _loads_for_run(database: Path, run_id: str) -> list[EntityLoad]:
+    if not database.exists():
+        return []
+    conn = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = conn.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = '_ingest_ledger'"
+        ).fetchall()
+        if not tables:
+            return []
+        rows = conn.execute(
+            """
+            SELECT entity, count(*), sum(rows_loaded), sum(rows_quarantined)
+            FROM raw._ingest_ledger WHERE run_id = ? GROUP BY entity ORDER BY entity
+            """,
+            [run_id],
+        ).fetchall()
+    finally:
+        conn.close()
+    return [EntityLoad(*row) for row in rows]
+
+
+def run_pipeline(
+    *,
+    inbox: Path,
+    warehouse: Path,
+    as_of: date,
+    job_name: str = "full_refresh",
+    echo: Callable[[str], None] = print,
+    log_level: str = "INFO",
+) -> PipelineOutcome:
+    """Materialize `job_name` in this process; the run is recorded in $DAGSTER_HOME like any other."""
+    import dagster as dg
+
+    from orchestration.lib.dbt_project import prepare_dbt_manifest
+
+    os.environ[ENV_INBOX] = str(inbox)
+    os.environ[ENV_WAREHOUSE] = str(warehouse)
+    echo("Preparing the dbt manifest (cached between runs) ...")
+    prepare_dbt_manifest()
+    from orchestration.definitions import defs
+
+    job = defs().resolve_job_def(job_name)
+    instance = dg.DagsterInstance.get()
+    echo(f"Running job {job_name} as of {as_of} (inbox {inbox}, warehouse {warehouse}) ...")
+    result = job.execute_in_process(
+        instance=instance,
+        tags={AS_OF_TAG: as_of.isoformat()},
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    outcome = PipelineOutcome(
+        success=result.success,
+        run_id=result.run_id,
+        as_of=as_of,
+        paths=WarehousePaths(warehouse),
+        inbox=inbox,
+    )
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "unknown error"
+            outcome.step_failures.append(f"{event.step_key}: {message}")
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        label = f"{evaluation.asset_key.to_user_string()} / {evaluation.check_name}"
+        details = {
+            k: v.value for k, v in evaluation.metadata.items() if k in ("unexpected_count", "failures")
+        }
+        if details:
+            label += " (" + ", ".join(f"{k}={v}" for k, v in details.items()) + ")"
+        blocking = evaluation.blocking and str(evaluation.severity) in ("AssetCheckSeverity.ERROR", "ERROR")
+        (outcome.failed_checks if blocking else outcome.warned_checks).append(label)
+    outcome.loads = _loads_for_run(outcome.paths.working_db, result.run_id)
+    return outcome
