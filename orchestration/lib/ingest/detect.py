@@ -186,6 +186,11 @@ def match_profile(
             elif positions and (closest is None or score > closest[0]):
                 reverse = {v: k for k, v in entity_profile.header_to_column.items()}
                 closest = (score, profile.name, entity, [f"{reverse.get(c, c)} ({c})" for c in missing])
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    if candidates and closest is not None and closest[0][1] > candidates[0][0][1]:
+        # A partial match explains more headers than any complete one: most likely that entity with
+        # columns missing (an orders file without amounts must not load as customers).
+        candidates = []
     if not candidates:
         if closest is None:
             raise IngestError(
@@ -199,7 +204,6 @@ def match_profile(
             f"headers match no CRM profile; closest is {profile_name}/{entity}, "
             f"which is missing required columns: {', '.join(missing)}",
         )
-    candidates.sort(key=lambda c: c[0], reverse=True)
     best = candidates[0]
     if len(candidates) > 1 and candidates[1][0] == best[0] and candidates[1][2] != best[2]:
         raise IngestError(
