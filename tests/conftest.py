@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 
-def write_csv(
-    path: Path, header: list[str], rows: list[list[str]], *, encoding: str = "utf-8", delimiter=","
-):
+def write_csv(path: Path, header: list[str], rows: list[list[str]], *, encoding: str = "utf-8", delimiter=","):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")

@@ -53,9 +53,7 @@ def dbt_definitions() -> dg.Definitions:
         dagster_dbt_translator=dbt_translator(),
         pool=WAREHOUSE_POOL,
     )
-    def clientele_dbt_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ):
+    def clientele_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         os.environ[ENV_WAREHOUSE] = str(warehouse.paths.warehouse_dir)
         with warehouse.writer(context):
             yield from dbt.cli(["build", "--vars", dbt_vars_for(context)], context=context).stream()

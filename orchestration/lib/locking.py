@@ -40,7 +40,7 @@ def exclusive_writer(
                 if time.monotonic() > deadline:
                     raise WriterLockTimeout(
                         f"could not get the writer lock {lock_path} in {timeout_seconds}s"
-                    )
+                    ) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{holder} (pid {os.getpid()})".encode(), 0)

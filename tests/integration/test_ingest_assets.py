@@ -86,8 +86,7 @@ def test_every_profile_and_format_loads_with_exact_counts(inbox: Path, warehouse
     assert counts["_quarantine"] == 4
     assert counts["_ingest_ledger"] == 6
     materializations = {
-        m.asset_key.to_user_string(): m.metadata
-        for m in result.asset_materializations_for_node("raw_customers")
+        m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("raw_customers")
     }
     assert materializations["raw_customers"]["rows_loaded"].value == 4
     assert materializations["raw_customers"]["rows_quarantined"].value == 1

@@ -72,12 +72,8 @@ def test_utf8_bom_and_semicolon_delimiter(inbox: Path):
 
 
 def test_jsonl_and_xlsx_headers(inbox: Path):
-    jsonl = write_jsonl(
-        inbox / "i.jsonl", [{"interaction_id": "I1", "customer_id": "C1", "occurred_at": None}]
-    )
-    xlsx = write_xlsx(
-        inbox / "p.xlsx", ["product_id", "product_name", "category", "list_price"], [["P1", "A", "B", 1]]
-    )
+    jsonl = write_jsonl(inbox / "i.jsonl", [{"interaction_id": "I1", "customer_id": "C1", "occurred_at": None}])
+    xlsx = write_xlsx(inbox / "p.xlsx", ["product_id", "product_name", "category", "list_price"], [["P1", "A", "B", 1]])
     assert detect_file(jsonl, inbox).entity == "interactions"
     assert detect_file(xlsx, inbox).file_format == "xlsx"
 

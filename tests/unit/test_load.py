@@ -26,9 +26,7 @@ def conn(tmp_path: Path):
 
 
 def load(conn: duckdb.DuckDBPyConnection, path: Path, inbox: Path) -> FileLoadResult:
-    return load_file(
-        conn, detect_file(path, inbox), run_id="test", loaded_at=LOADED_AT, scratch_dir=inbox / "_s"
-    )
+    return load_file(conn, detect_file(path, inbox), run_id="test", loaded_at=LOADED_AT, scratch_dir=inbox / "_s")
 
 
 def quarantine(conn) -> list[tuple]:
@@ -82,9 +80,7 @@ def test_values_are_typed_trimmed_and_vocabularies_kept_raw(conn, inbox: Path):
         [["  O1 ", " C1", "2026-03-04T10:15:00+08:00", " 1234.5 ", "usd", "Completed"]],
     )
     load(conn, path, inbox)
-    row = conn.execute(
-        "SELECT order_id, customer_id, order_date, amount, currency, status FROM raw.orders"
-    ).fetchall()
+    row = conn.execute("SELECT order_id, customer_id, order_date, amount, currency, status FROM raw.orders").fetchall()
     assert row == [("O1", "C1", date(2026, 3, 4), Decimal("1234.50"), "usd", "Completed")]
 
 
@@ -114,9 +110,7 @@ def test_zoho_offsets_are_stored_as_utc(conn, inbox: Path):
         [["Z1", "Acme", "Individual", "2026-03-04T10:15:00+08:00", "2026-03-04T10:15:00-05:00"]],
     )
     load(conn, path, inbox)
-    row = conn.execute(
-        "SELECT customer_id, customer_type, created_at, updated_at FROM raw.customers"
-    ).fetchall()
+    row = conn.execute("SELECT customer_id, customer_type, created_at, updated_at FROM raw.customers").fetchall()
     assert row == [("Z1", "person", datetime(2026, 3, 4, 2, 15), datetime(2026, 3, 4, 15, 15))]
 
 
@@ -182,9 +176,7 @@ def test_formula_like_text_is_stored_verbatim_never_evaluated(conn, inbox: Path)
         [["C1", '=HYPERLINK("http://x")'], ["C2", "'; DROP TABLE raw.orders; --"]],
     )
     load(conn, path, inbox)
-    names = [
-        r[0] for r in conn.execute("SELECT customer_name FROM raw.customers ORDER BY customer_id").fetchall()
-    ]
+    names = [r[0] for r in conn.execute("SELECT customer_name FROM raw.customers ORDER BY customer_id").fetchall()]
     assert names == ['=HYPERLINK("http://x")', "'; DROP TABLE raw.orders; --"]
     assert conn.execute("SELECT count(*) FROM raw.orders").fetchall() == [(0,)]
 
@@ -198,9 +190,7 @@ def test_header_only_file_loads_nothing_and_is_recorded(conn, inbox: Path):
 
 def test_the_same_content_twice_loads_once(conn, inbox: Path):
     first = write_csv(inbox / "a.csv", ORDER_HEADER, [["O1", "C1", "2026-01-01", "1", "USD", "completed"]])
-    second = write_csv(
-        inbox / "copy-of-a.csv", ORDER_HEADER, [["O1", "C1", "2026-01-01", "1", "USD", "completed"]]
-    )
+    second = write_csv(inbox / "copy-of-a.csv", ORDER_HEADER, [["O1", "C1", "2026-01-01", "1", "USD", "completed"]])
     assert not load(conn, first, inbox).skipped_as_duplicate
     assert load(conn, second, inbox).skipped_as_duplicate
     assert conn.execute("SELECT count(*) FROM raw.orders").fetchall() == [(1,)]

@@ -94,9 +94,7 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
         table = f"{RAW_SCHEMA}.{quote_identifier(entity)}"
         wanted = [(c.name, c.data_type.upper()) for c in columns] + list(LINEAGE_TYPES.items())
         conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} ("
-            + ", ".join(f"{quote_identifier(n)} {t}" for n, t in wanted)
-            + ")"
+            f"CREATE TABLE IF NOT EXISTS {table} (" + ", ".join(f"{quote_identifier(n)} {t}" for n, t in wanted) + ")"
         )
         existing = {
             row[0]
@@ -258,9 +256,7 @@ def _stage_xlsx(conn: duckdb.DuckDBPyConnection, detected: DetectedFile) -> None
     from python_calamine import CalamineWorkbook
 
     try:
-        rows = (
-            CalamineWorkbook.from_path(detected.path).get_sheet_by_index(0).to_python(skip_empty_area=False)
-        )
+        rows = CalamineWorkbook.from_path(detected.path).get_sheet_by_index(0).to_python(skip_empty_area=False)
     except Exception as exc:
         raise IngestError(detected.relative_name, f"cannot read XLSX workbook: {exc}") from exc
     width = len(detected.headers)
@@ -308,9 +304,7 @@ def _parse_expression(column: CanonicalColumn, text: str) -> str:
     raise ValueError(f"canonical column {column.name} has unsupported data_type {column.data_type!r}")
 
 
-def _build_typed_table(
-    conn: duckdb.DuckDBPyConnection, detected: DetectedFile, profile: VendorProfile
-) -> None:
+def _build_typed_table(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, profile: VendorProfile) -> None:
     """`_typed`: the staged text, canonical typed columns, and `_problems` (empty list = loadable)."""
     positions = dict(detected.column_positions)
     value_maps = profile.entities[detected.entity].value_maps
@@ -358,9 +352,7 @@ def _build_typed_table(
 def _record_json(detected: DetectedFile) -> tuple[str, dict]:
     """The original record as JSON keyed by the file's own headers (bound, never spliced)."""
     pairs = ", ".join(f"$h{i}, c{i}" for i in range(len(detected.headers)))
-    return f"CAST(json_object({pairs}) AS VARCHAR)", {
-        f"h{i}": header for i, header in enumerate(detected.headers)
-    }
+    return f"CAST(json_object({pairs}) AS VARCHAR)", {f"h{i}": header for i, header in enumerate(detected.headers)}
 
 
 def load_file(
