@@ -1,0 +1,31 @@
+{#- Median of a numeric expression (aggregate). -#}
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'clientele')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__median(expression) -%}
+    median({{ expression }})
+{%- endmacro %}
+
+{#- 8-byte floating point (dbt.type_float() is a 4-byte float on some adapters). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'clientele')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
+
+{#- Money in reporting currency. -#}
+{% macro type_money() -%}
+    decimal(18, 2)
+{%- endmacro %}
+
+{#- Whole number of days between two dates or timestamps (end - start). -#}
+{% macro days_between(start_date, end_date) -%}
+    {{ dbt.datediff(start_date, end_date, 'day') }}
+{%- endmacro %}

@@ -1,0 +1,147 @@
+{%- set customer_types = {
+    'company': 'company', 'business': 'company', 'b2b': 'company', 'enterprise': 'company',
+    'organization': 'company', 'organisation': 'company', 'account': 'company', 'corporate': 'company',
+    '企业': 'company', '公司': 'company', '企业客户': 'company',
+    'person': 'person', 'individual': 'person', 'consumer': 'person', 'b2c': 'person',
+    'private': 'person', '个人': 'person', '个人客户': 'person',
+} -%}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'customers') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_text('_source_profile') }} as source_profile,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('customer_name') }} as customer_name,
+        {{ map_values('customer_type', customer_types, "'unknown'", when_null='unknown') }} as customer_type,
+        {{ normalize_email('email') }} as email,
+        {{ clean_text('phone') }} as phone_as_exported,
+        {{ clean_text('country') }} as country_as_exported,
+        {{ clean_text('province') }} as province,
+        {{ clean_text('city') }} as city,
+        {{ clean_text('industry') }} as industry,
+        {{ clean_text('owner') }} as owner,
+        {{ clean_text('lead_source') }} as lead_source,
+        created_at,
+        updated_at,
+        _loaded_at as loaded_at,
+        _source_file as source_file,
+        _source_row as source_row
+
+    from source
+
+),
+
+deduplicated as (
+
+    select
+        *,
+        row_number() over (
+            partition by source_profile, customer_id
+            order by updated_at desc nulls last, loaded_at desc nulls last, source_file desc, source_row desc
+        ) as version_rank
+
+    from renamed
+
+),
+
+chinese_cities as (
+
+    select
+        {{ lookup_key('city_alias') }} as city_lookup_key,
+        min(city_tier) as city_tier
+
+    from {{ ref('city_tiers') }}
+    group by {{ lookup_key('city_alias') }}
+
+),
+
+countries as (
+
+    select
+        {{ lookup_key('country_alias') }} as country_lookup_key,
+        min(country_code) as country_code,
+        min(country_name) as country_name,
+        min(calling_code) as calling_code,
+        min(region) as region
+
+    from {{ ref('countries') }}
+    group by {{ lookup_key('country_alias') }}
+
+),
+
+city_tiered as (
+
+    select
+        deduplicated.*,
+        chinese_cities.city_tier as chinese_city_tier
+
+    from deduplicated
+    left join chinese_cities
+        on {{ lookup_key('deduplicated.city') }} = chinese_cities.city_lookup_key
+    where deduplicated.version_rank = 1
+
+),
+
+geocoded as (
+
+    {#- A blank country with a listed Chinese city is China. #}
+    select
+        city_tiered.*,
+        countries.country_code,
+        countries.calling_code,
+        coalesce(countries.country_name, city_tiered.country_as_exported) as country,
+        coalesce(countries.region, 'unknown') as region
+
+    from city_tiered
+    left join countries
+        on
+            coalesce(
+                {{ lookup_key('city_tiered.country_as_exported') }},
+                case when city_tiered.chinese_city_tier is not null then 'china' end
+            ) = countries.country_lookup_key
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['source_profile', "':'", 'customer_id']) }} as customer_record_key,
+        source_profile,
+        customer_id,
+        customer_name,
+        customer_type,
+        email,
+        {{ normalize_phone('phone_as_exported', 'calling_code') }} as phone,
+        country_code,
+        country,
+        province,
+        city,
+        case
+            when country_code = 'CN' and chinese_city_tier is not null then chinese_city_tier
+            when country_code = 'CN' and city is not null then 'tier_3_plus'
+            when country_code is not null and country_code != 'CN' then 'international'
+            else 'unknown'
+        end as city_tier,
+        region,
+        industry,
+        owner,
+        lead_source,
+        created_at,
+        updated_at,
+        loaded_at,
+        source_file,
+        source_row
+
+    from geocoded
+
+)
+
+select * from final
