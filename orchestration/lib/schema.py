@@ -89,9 +89,7 @@ def _parse_profile(path: Path) -> VendorProfile:
         entities[entity] = EntityProfile(
             entity=entity,
             header_to_column={str(k): v for k, v in header_map.items()},
-            value_maps={
-                col: {str(k): str(v) for k, v in m.items()} for col, m in (spec.get("values") or {}).items()
-            },
+            value_maps={col: {str(k): str(v) for k, v in m.items()} for col, m in (spec.get("values") or {}).items()},
             module=spec.get("module"),
         )
     return VendorProfile(
