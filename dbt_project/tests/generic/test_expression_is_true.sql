@@ -1,5 +1,5 @@
 {#- Fails for every row where the boolean expression is not true. -#}
-{% test expression_is_true(model, expression) %}
+{% test expression_is_true(model, expression, column_name=none) %}
 
 select *
 
