@@ -1,0 +1,126 @@
+{#- Key accounts: customers of a key customer type in a key value tier (vars key_account_customer_types,
+    key_account_value_tiers), or among the top key_account_top_n by trailing-12-month net revenue. -#}
+with
+
+customers as (
+
+    select * from {{ ref('customers') }}
+
+),
+
+value_tiers as (
+
+    select * from {{ ref('int_customers_value_tiered') }}
+
+),
+
+lifecycle as (
+
+    select * from {{ ref('int_customers_lifecycle_staged') }}
+
+),
+
+rfm as (
+
+    select * from {{ ref('customer_rfm') }}
+
+),
+
+playbook as (
+
+    select * from {{ ref('segment_playbook') }}
+
+),
+
+segmented as (
+
+    select
+        customers.customer_key,
+        customers.as_of_date,
+        customers.customer_type,
+        customers.owner,
+        value_tiers.trailing_12m_net_revenue,
+        value_tiers.revenue_rank,
+        value_tiers.cumulative_revenue_share,
+        value_tiers.value_tier,
+        value_tiers.value_tier_label,
+        lifecycle.purchase_days_t12m,
+        lifecycle.frequency_tier,
+        lifecycle.lifecycle_stage,
+        lifecycle.days_since_last_purchase,
+        lifecycle.median_interpurchase_days,
+        lifecycle.at_risk_after_days,
+        customers.country_code,
+        customers.country,
+        customers.province,
+        customers.city,
+        customers.city_tier,
+        customers.region,
+        rfm.rfm_score,
+        rfm.rfm_segment,
+        (
+            customers.customer_type in ({{ quoted_list(var('key_account_customer_types')) }})
+            and value_tiers.value_tier in ({{ quoted_list(var('key_account_value_tiers')) }})
+        ) as is_key_account_by_tier,
+        coalesce(value_tiers.revenue_rank <= {{ var('key_account_top_n') }}, false) as is_key_account_by_revenue
+
+    from customers
+    inner join value_tiers
+        on customers.customer_key = value_tiers.customer_key
+    inner join lifecycle
+        on customers.customer_key = lifecycle.customer_key
+    left join rfm
+        on customers.customer_key = rfm.customer_key
+
+),
+
+final as (
+
+    select
+        cast(segmented.customer_key as {{ dbt.type_string() }}) as customer_key,
+        cast(segmented.as_of_date as date) as as_of_date,
+        cast(segmented.customer_type as {{ dbt.type_string() }}) as customer_type,
+        cast(segmented.owner as {{ dbt.type_string() }}) as owner,
+        cast(segmented.trailing_12m_net_revenue as {{ type_money() }}) as trailing_12m_net_revenue,
+        cast(segmented.revenue_rank as {{ dbt.type_bigint() }}) as revenue_rank,
+        cast(segmented.cumulative_revenue_share as {{ type_double() }}) as cumulative_revenue_share,
+        cast(segmented.value_tier as {{ dbt.type_string() }}) as value_tier,
+        cast(segmented.value_tier_label as {{ dbt.type_string() }}) as value_tier_label,
+        cast(segmented.purchase_days_t12m as {{ dbt.type_bigint() }}) as purchase_days_t12m,
+        cast(segmented.frequency_tier as {{ dbt.type_string() }}) as frequency_tier,
+        cast(segmented.lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(segmented.days_since_last_purchase as {{ dbt.type_bigint() }}) as days_since_last_purchase,
+        cast(segmented.median_interpurchase_days as {{ type_double() }}) as median_interpurchase_days,
+        cast(segmented.at_risk_after_days as {{ type_double() }}) as at_risk_after_days,
+        cast(segmented.country_code as {{ dbt.type_string() }}) as country_code,
+        cast(segmented.country as {{ dbt.type_string() }}) as country,
+        cast(segmented.province as {{ dbt.type_string() }}) as province,
+        cast(segmented.city as {{ dbt.type_string() }}) as city,
+        cast(segmented.city_tier as {{ dbt.type_string() }}) as city_tier,
+        cast(segmented.region as {{ dbt.type_string() }}) as region,
+        cast(segmented.rfm_score as {{ dbt.type_string() }}) as rfm_score,
+        cast(segmented.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+        cast(
+            segmented.is_key_account_by_tier or segmented.is_key_account_by_revenue as {{ dbt.type_boolean() }}
+        ) as is_key_account,
+        cast(
+            case
+                when segmented.is_key_account_by_tier and segmented.is_key_account_by_revenue then 'tier_and_revenue'
+                when segmented.is_key_account_by_tier then 'value_tier'
+                when segmented.is_key_account_by_revenue then 'top_revenue'
+                else 'none'
+            end as {{ dbt.type_string() }}
+        ) as key_account_basis,
+        cast(playbook.recommended_action as {{ dbt.type_string() }}) as recommended_action,
+        cast(playbook.action_channel as {{ dbt.type_string() }}) as action_channel,
+        cast(playbook.action_priority as {{ dbt.type_int() }}) as action_priority
+
+    from segmented
+    left join playbook
+        on
+            segmented.value_tier = playbook.value_tier
+            and segmented.lifecycle_stage = playbook.lifecycle_stage
+
+)
+
+select * from final
