@@ -1,0 +1,171 @@
+{#- Market-basket analysis of product categories bought together in one completed order (on or before
+    as_of), overall ("all") and per value tier, lifecycle stage and RFM segment of the buyer. For a rule
+    antecedent -> consequent within a segment of N orders with categorised lines:
+      support    = orders with both / N
+      confidence = orders with both / orders with the antecedent
+      lift       = confidence / (orders with the consequent / N)
+    Rules below affinity_min_support are left out. -#}
+{%- set dimensions = ['all', 'value_tier', 'lifecycle_stage', 'rfm_segment'] -%}
+
+with
+
+orders as (
+
+    select
+        order_key,
+        customer_key
+
+    from {{ ref('int_orders_resolved') }}
+    where is_completed
+
+),
+
+order_lines as (
+
+    select
+        order_key,
+        product_key
+
+    from {{ ref('stg_crm__order_lines') }}
+
+),
+
+products as (
+
+    select
+        product_key,
+        product_category
+
+    from {{ ref('stg_crm__products') }}
+    where product_category is not null
+
+),
+
+segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+order_categories as (
+
+    select distinct
+        orders.order_key,
+        orders.customer_key,
+        products.product_category
+
+    from orders
+    inner join order_lines
+        on orders.order_key = order_lines.order_key
+    inner join products
+        on order_lines.product_key = products.product_key
+
+),
+
+segment_members as (
+    {{ unpivot_segments('segments', dimensions) }}
+),
+
+segment_order_categories as (
+
+    select
+        segment_members.segment_dimension,
+        segment_members.segment_value,
+        order_categories.order_key,
+        order_categories.product_category
+
+    from order_categories
+    inner join segment_members
+        on order_categories.customer_key = segment_members.customer_key
+
+),
+
+segment_orders as (
+
+    select
+        segment_dimension,
+        segment_value,
+        count(distinct order_key) as order_count
+
+    from segment_order_categories
+    group by segment_dimension, segment_value
+
+),
+
+category_orders as (
+
+    select
+        segment_dimension,
+        segment_value,
+        product_category,
+        count(*) as order_count
+
+    from segment_order_categories
+    group by segment_dimension, segment_value, product_category
+
+),
+
+pair_orders as (
+
+    select
+        antecedent.segment_dimension,
+        antecedent.segment_value,
+        antecedent.product_category as antecedent_category,
+        consequent.product_category as consequent_category,
+        count(*) as order_count
+
+    from segment_order_categories as antecedent
+    inner join segment_order_categories as consequent
+        on
+            antecedent.segment_dimension = consequent.segment_dimension
+            and antecedent.segment_value = consequent.segment_value
+            and antecedent.order_key = consequent.order_key
+            and antecedent.product_category != consequent.product_category
+    group by
+        antecedent.segment_dimension,
+        antecedent.segment_value,
+        antecedent.product_category,
+        consequent.product_category
+
+),
+
+final as (
+
+    select
+        cast(pair_orders.segment_dimension as {{ dbt.type_string() }}) as segment_dimension,
+        cast(pair_orders.segment_value as {{ dbt.type_string() }}) as segment_value,
+        cast(pair_orders.antecedent_category as {{ dbt.type_string() }}) as antecedent_category,
+        cast(pair_orders.consequent_category as {{ dbt.type_string() }}) as consequent_category,
+        cast(segment_orders.order_count as {{ dbt.type_bigint() }}) as segment_order_count,
+        cast(antecedent_orders.order_count as {{ dbt.type_bigint() }}) as antecedent_order_count,
+        cast(consequent_orders.order_count as {{ dbt.type_bigint() }}) as consequent_order_count,
+        cast(pair_orders.order_count as {{ dbt.type_bigint() }}) as pair_order_count,
+        cast(pair_orders.order_count * 1.0 / segment_orders.order_count as {{ type_double() }}) as support,
+        cast(pair_orders.order_count * 1.0 / antecedent_orders.order_count as {{ type_double() }}) as confidence,
+        cast(
+            (pair_orders.order_count * 1.0 / antecedent_orders.order_count)
+            / (consequent_orders.order_count * 1.0 / segment_orders.order_count)
+            as {{ type_double() }}
+        ) as lift,
+        cast({{ as_of_date() }} as date) as as_of_date
+
+    from pair_orders
+    inner join segment_orders
+        on
+            pair_orders.segment_dimension = segment_orders.segment_dimension
+            and pair_orders.segment_value = segment_orders.segment_value
+    inner join category_orders as antecedent_orders
+        on
+            pair_orders.segment_dimension = antecedent_orders.segment_dimension
+            and pair_orders.segment_value = antecedent_orders.segment_value
+            and pair_orders.antecedent_category = antecedent_orders.product_category
+    inner join category_orders as consequent_orders
+        on
+            pair_orders.segment_dimension = consequent_orders.segment_dimension
+            and pair_orders.segment_value = consequent_orders.segment_value
+            and pair_orders.consequent_category = consequent_orders.product_category
+    where pair_orders.order_count * 1.0 / segment_orders.order_count >= {{ var('affinity_min_support') }}
+
+)
+
+select * from final
