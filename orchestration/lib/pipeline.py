@@ -42,9 +42,7 @@ class PipelineOutcome:
         if self.loads:
             lines.append(f"  {'entity':<14}{'files':>6}{'loaded':>14}{'quarantined':>14}")
             for load in self.loads:
-                lines.append(
-                    f"  {load.entity:<14}{load.files:>6}{load.rows_loaded:>14,}{load.rows_quarantined:>14,}"
-                )
+                lines.append(f"  {load.entity:<14}{load.files:>6}{load.rows_loaded:>14,}{load.rows_quarantined:>14,}")
         else:
             lines.append("  no new export files loaded (files already in the ledger are skipped)")
         if self.warned_checks:
@@ -133,9 +131,7 @@ def run_pipeline(
         if evaluation.passed:
             continue
         label = f"{evaluation.asset_key.to_user_string()} / {evaluation.check_name}"
-        details = {
-            k: v.value for k, v in evaluation.metadata.items() if k in ("unexpected_count", "failures")
-        }
+        details = {k: v.value for k, v in evaluation.metadata.items() if k in ("unexpected_count", "failures")}
         if details:
             label += " (" + ", ".join(f"{k}={v}" for k, v in details.items()) + ")"
         blocking = evaluation.blocking and str(evaluation.severity) in ("AssetCheckSeverity.ERROR", "ERROR")
