@@ -28,7 +28,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration expectations tests benchmarks
 	$(BIN)/ruff format --check orchestration expectations tests benchmarks
-	cd dbt_project && ../$(BIN)/sqlfluff lint models
+	mkdir -p $(CLIENTELE_WAREHOUSE)
+	$(BIN)/sqlfluff lint dbt_project/models
 
 ui: $(STAMP)
 	$(BIN)/clientele ui

@@ -14,14 +14,18 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from orchestration.defs.clv import customer_lifetime_value
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.schema import canonical_schema
 from orchestration.lib.settings import DBT_PROJECT_DIR
 
@@ -405,18 +409,13 @@ def _dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    """A raw database from the fixture generator, built by a real `dbt build` as of AS_OF."""
-    root = tmp_path_factory.mktemp("dbt_build")
-    fixture = generate_crm_fixture()
-    database = root / "warehouse" / "clientele.duckdb"
-    write_raw_database(fixture, database)
+def _dbt_build(root: Path, database: Path, selection: list[str]) -> dict:
     env = os.environ | {"CLIENTELE_WAREHOUSE": str(database.parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     completed = subprocess.run(
         [
             _dbt_executable(),
             "build",
+            *selection,
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
@@ -435,7 +434,26 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-2000:]
-    run_results = json.loads((root / "target" / "run_results.json").read_text(encoding="utf-8"))
+    return json.loads((root / "target" / "run_results.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """A raw database from the fixture generator, built as of AS_OF by a real `dbt build` up to the CLV
+    calibration summary, the CLV asset materialized by Dagster, then `dbt build` of everything downstream."""
+    root = tmp_path_factory.mktemp("dbt_build")
+    fixture = generate_crm_fixture()
+    database = root / "warehouse" / "clientele.duckdb"
+    write_raw_database(fixture, database)
+    upstream = _dbt_build(root, database, ["--exclude", "source:clv+"])
+    clv_run = dg.materialize(
+        [customer_lifetime_value],
+        resources={"warehouse": WarehouseResource(inbox_dir=str(root / "inbox"), warehouse_dir=str(database.parent))},
+        tags={AS_OF_TAG: AS_OF.isoformat()},
+    )
+    assert clv_run.success
+    downstream = _dbt_build(root, database, ["--select", "source:clv+"])
+    run_results = {"results": upstream["results"] + downstream["results"]}
     return BuiltWarehouse(database=database, fixture=fixture, run_results=run_results)
 
 
@@ -560,3 +578,28 @@ def test_clv_summary_matches_purchase_history(warehouse: BuiltWarehouse):
     assert (clv["recency"] == span).all()
     assert (clv["t"] == (pd.Timestamp(AS_OF) - clv["first_purchase_date"]).dt.days).all()
     assert (clv.loc[clv["frequency"] == 0, "monetary"] == 0).all()
+
+
+def test_clv_marts_join_the_calibration_set_and_feed_segments_and_risk(warehouse: BuiltWarehouse):
+    scores = _query(warehouse, "select * from marts.customer_clv")
+    calibration = _query(warehouse, "select customer_key, frequency from intermediate.int_customers_summarized_for_clv")
+    assert set(scores["customer_key"]) == set(calibration["customer_key"])
+    assert scores["clv"].map(float).map(np.isfinite).all()
+    assert (scores["clv"].map(float) >= 0).all()
+    assert set(scores["clv_method"]) <= {"bg_nbd_gamma_gamma", "historical"}
+    segments = _query(warehouse, "select customer_key, clv_tier from marts.customer_segments")
+    joined = segments.merge(scores[["customer_key", "clv_tier"]], on="customer_key", how="left", suffixes=("", "_clv"))
+    assert (joined["clv_tier"] == joined["clv_tier_clv"].fillna("none")).all()
+    risk = _query(
+        warehouse,
+        """
+        select risk.value_at_risk, risk.value_at_risk_basis, clv.clv, clv.clv_method, seg.trailing_12m_net_revenue
+        from marts.churn_risk as risk
+        inner join marts.customer_segments as seg using (customer_key)
+        left join marts.customer_clv as clv using (customer_key)
+        """,
+    )
+    modelled = risk["clv_method"] == "bg_nbd_gamma_gamma"
+    assert (risk.loc[modelled, "value_at_risk"] == risk.loc[modelled, "clv"]).all()
+    assert (risk.loc[~modelled, "value_at_risk"] == risk.loc[~modelled, "trailing_12m_net_revenue"]).all()
+    assert set(risk.loc[modelled, "value_at_risk_basis"]) <= {"clv"}

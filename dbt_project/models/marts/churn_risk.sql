@@ -1,5 +1,6 @@
 {#- Early warning: current customers (new, active, at_risk or reactivated) with at least one reason,
-    ranked by value at risk (trailing-12-month net revenue). Reasons:
+    ranked by value at risk (CLV where the models
+    were usable, else trailing-12-month net revenue). Reasons:
       overdue             at_risk stage: no purchase for longer than at_risk_after_days (own rhythm)
       declining_spend     net revenue of the last churn_spend_window_days days is at least
                           churn_spend_decline_share below the window before (which had revenue)
@@ -37,6 +38,13 @@ tickets as (
 
 ),
 
+clv as (
+
+    select * from {{ ref('customer_clv') }}
+    where clv_method = 'bg_nbd_gamma_gamma'
+
+),
+
 flagged as (
 
     select
@@ -45,7 +53,8 @@ flagged as (
         segments.owner,
         segments.value_tier,
         segments.lifecycle_stage,
-        segments.trailing_12m_net_revenue as value_at_risk,
+        coalesce(clv.clv, segments.trailing_12m_net_revenue) as value_at_risk,
+        case when clv.clv is null then 'trailing_12m_revenue' else 'clv' end as value_at_risk_basis,
         segments.days_since_last_purchase,
         segments.at_risk_after_days,
         purchases.net_revenue_last_spend_window,
@@ -71,6 +80,8 @@ flagged as (
         on segments.customer_key = satisfaction.customer_key
     left join tickets
         on segments.customer_key = tickets.customer_key
+    left join clv
+        on segments.customer_key = clv.customer_key
     where segments.lifecycle_stage in ('new', 'active', 'at_risk', 'reactivated')
 
 ),
@@ -106,6 +117,7 @@ final as (
             as {{ dbt.type_bigint() }}
         ) as churn_risk_rank,
         cast(value_at_risk as {{ type_money() }}) as value_at_risk,
+        cast(value_at_risk_basis as {{ dbt.type_string() }}) as value_at_risk_basis,
         cast(substring(reason_list, 2) as {{ dbt.type_string() }}) as reason_codes,
         cast(reason_count as {{ dbt.type_int() }}) as reason_count,
         cast(is_overdue as {{ dbt.type_boolean() }}) as is_overdue,

@@ -26,6 +26,12 @@ rfm as (
 
 ),
 
+clv as (
+
+    select * from {{ ref('customer_clv') }}
+
+),
+
 playbook as (
 
     select * from {{ ref('segment_playbook') }}
@@ -58,6 +64,8 @@ segmented as (
         customers.region,
         rfm.rfm_score,
         rfm.rfm_segment,
+        clv.clv,
+        coalesce(clv.clv_tier, 'none') as clv_tier,
         (
             customers.customer_type in ({{ quoted_list(var('key_account_customer_types')) }})
             and value_tiers.value_tier in ({{ quoted_list(var('key_account_value_tiers')) }})
@@ -71,6 +79,8 @@ segmented as (
         on customers.customer_key = lifecycle.customer_key
     left join rfm
         on customers.customer_key = rfm.customer_key
+    left join clv
+        on customers.customer_key = clv.customer_key
 
 ),
 
@@ -100,6 +110,8 @@ final as (
         cast(segmented.region as {{ dbt.type_string() }}) as region,
         cast(segmented.rfm_score as {{ dbt.type_string() }}) as rfm_score,
         cast(segmented.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+        cast(segmented.clv as {{ type_money() }}) as clv,
+        cast(segmented.clv_tier as {{ dbt.type_string() }}) as clv_tier,
         cast(
             segmented.is_key_account_by_tier or segmented.is_key_account_by_revenue as {{ dbt.type_boolean() }}
         ) as is_key_account,

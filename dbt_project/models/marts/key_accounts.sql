@@ -51,6 +51,13 @@ tickets as (
 
 ),
 
+clv as (
+
+    select * from {{ ref('customer_clv') }}
+    where clv_method = 'bg_nbd_gamma_gamma'
+
+),
+
 components as (
 
     select
@@ -63,6 +70,9 @@ components as (
         segments.lifecycle_stage,
         segments.trailing_12m_net_revenue,
         segments.revenue_rank,
+        segments.clv_tier,
+        coalesce(clv.clv, segments.trailing_12m_net_revenue) as value_at_risk,
+        case when clv.clv is null then 'trailing_12m_revenue' else 'clv' end as value_at_risk_basis,
         segments.days_since_last_purchase,
         segments.at_risk_after_days,
         satisfaction.latest_nps_score,
@@ -106,6 +116,8 @@ components as (
         on segments.customer_key = satisfaction.customer_key
     left join tickets
         on segments.customer_key = tickets.customer_key
+    left join clv
+        on segments.customer_key = clv.customer_key
 
 ),
 
@@ -143,6 +155,9 @@ final as (
         cast(lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
         cast(trailing_12m_net_revenue as {{ type_money() }}) as trailing_12m_net_revenue,
         cast(revenue_rank as {{ dbt.type_bigint() }}) as revenue_rank,
+        cast(clv_tier as {{ dbt.type_string() }}) as clv_tier,
+        cast(value_at_risk as {{ type_money() }}) as value_at_risk,
+        cast(value_at_risk_basis as {{ dbt.type_string() }}) as value_at_risk_basis,
         cast(days_since_last_purchase as {{ dbt.type_bigint() }}) as days_since_last_purchase,
         cast(latest_nps_score as {{ dbt.type_int() }}) as latest_nps_score,
         cast(latest_csat_score as {{ dbt.type_int() }}) as latest_csat_score,

@@ -1,0 +1,25 @@
+with
+
+fits as (
+
+    select * from {{ source('clv', 'fits') }}
+
+),
+
+renamed as (
+
+    select
+        cast(as_of_date as date) as as_of_date,
+        cast(model as varchar) as model,  -- noqa: RF04
+        cast(parameter as varchar) as parameter,
+        cast(value as {{ type_double() }}) as value,  -- noqa: RF04
+        cast(log_likelihood as {{ type_double() }}) as log_likelihood,
+        cast(n_customers as bigint) as n_customers,
+        cast(converged as boolean) as converged,
+        cast(fitted_at as timestamp) as fitted_at
+
+    from fits
+
+)
+
+select * from renamed
