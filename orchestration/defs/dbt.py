@@ -1,17 +1,23 @@
-"""dbt: every model and seed is an asset, every dbt test an asset check (error severity = blocking)."""
+"""dbt: every model and seed is an asset, every dbt test an asset check (error severity = blocking).
 
-import json
+One run = one `dbt build` (CLV is fitted by dbt Python models inside it). The as-of date reaches dbt through
+the environment, not `--vars`, so dbt's partial parsing survives from run to run. When dbt has finished, the
+materializations get metadata read from the working database: row counts, segment sizes, CLV fits.
+"""
+
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.dbt_metadata import materialization_metadata
 from orchestration.lib.dbt_project import clientele_dbt_project, dbt_executable
 from orchestration.lib.run_tags import as_of_for
-from orchestration.lib.settings import ENV_WAREHOUSE
+from orchestration.lib.settings import ENV_AS_OF, ENV_WAREHOUSE
 
 OWNERS = ["team:analytics-engineering"]
 GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -39,8 +45,25 @@ def dbt_translator() -> ClienteleDbtTranslator:
     )
 
 
-def dbt_vars_for(context: dg.AssetExecutionContext) -> str:
-    return json.dumps({"as_of_date": as_of_for(context).isoformat()})
+def _with_warehouse_metadata(
+    context: dg.AssetExecutionContext, events: list, database: str
+) -> Iterator[dg.Output | dg.AssetMaterialization | dg.AssetCheckResult | dg.AssetObservation]:
+    """Re-emit dbt's events with metadata read from the database dbt has just released."""
+    keys = {}
+    for event in events:
+        if isinstance(event, dg.Output):
+            keys[id(event)] = context.asset_key_for_output(event.output_name)
+        elif isinstance(event, dg.AssetMaterialization):
+            keys[id(event)] = event.asset_key
+    extra = {}
+    if os.path.exists(database):
+        with duckdb.connect(database, read_only=True) as conn:
+            extra = materialization_metadata(conn, set(keys.values()))
+    for event in events:
+        key = keys.get(id(event))
+        if key is not None and extra.get(key):
+            event = event.with_metadata({**event.metadata, **extra[key]})
+        yield event
 
 
 @dg.definitions
@@ -55,8 +78,14 @@ def dbt_definitions() -> dg.Definitions:
     )
     def clientele_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         os.environ[ENV_WAREHOUSE] = str(warehouse.paths.warehouse_dir)
+        os.environ[ENV_AS_OF] = as_of_for(context).isoformat()
         with warehouse.writer(context):
-            yield from dbt.cli(["build", "--vars", dbt_vars_for(context)], context=context).stream()
+            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            events = list(invocation.stream())
+            yield from _with_warehouse_metadata(context, events, str(warehouse.paths.working_db))
+        error = invocation.get_error()
+        if error is not None:
+            raise error
 
     return dg.Definitions(
         assets=[clientele_dbt_models],

@@ -63,6 +63,7 @@ SCORE_COLUMNS = (
     "clv_method",
 )
 FIT_COLUMNS = ("model", "parameter", "value", "log_likelihood", "n_customers", "converged")
+FIT_EXTRA_COLUMNS = ("used_for_scoring", "fit_seconds")
 
 # Optimisation happens on log-parameters inside these bounds (time and money rescaled to O(1) first);
 # an estimate ending on a bound means the data do not identify the model (e.g. no heterogeneity).
@@ -148,6 +149,40 @@ class ClvResult:
     horizon_months: int
     monthly_discount_rate: float
     method: str = field(default=METHOD_HISTORICAL)  # METHOD_MODEL when the fitted models were used
+
+
+@dataclass(frozen=True)
+class ClvFits:
+    """Both fits, the parameters scoring may use (None = fall back to the historical estimate) and why not."""
+
+    fits: list[ModelFit]
+    bgnbd: BgNbdParams | None
+    gamma_gamma: GammaGammaParams | None
+    warnings: list[str]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per model and parameter (FIT_COLUMNS), plus used_for_scoring and fit_seconds."""
+        used = {"bg_nbd": self.bgnbd is not None, "gamma_gamma": self.gamma_gamma is not None}
+        rows = [
+            {**row, "used_for_scoring": used[fit.model], "fit_seconds": fit.seconds}
+            for fit in self.fits
+            for row in fit.rows()
+        ]
+        return pd.DataFrame(rows, columns=[*FIT_COLUMNS, *FIT_EXTRA_COLUMNS])
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame | pa.Table) -> ClvFits:
+        """The usable parameters back from ``frame()`` rows (as stored in the warehouse)."""
+        if isinstance(frame, pa.Table):
+            frame = frame.to_pandas()
+        used = frame[frame["used_for_scoring"].astype(bool)]
+        params = {
+            model: dict(zip(rows["parameter"], rows["value"].astype(float), strict=True))
+            for model, rows in used.groupby("model")
+        }
+        bgnbd = BgNbdParams(**params["bg_nbd"]) if "bg_nbd" in params else None
+        gamma_gamma = GammaGammaParams(**params["gamma_gamma"]) if "gamma_gamma" in params else None
+        return cls(fits=[], bgnbd=bgnbd, gamma_gamma=gamma_gamma, warnings=[])
 
 
 @dataclass(frozen=True)
@@ -889,6 +924,21 @@ def _check_as_of(frame: pd.DataFrame, as_of_date: date) -> None:
         raise ValueError(f"the summary was computed as of {sorted(found)}, not {as_of_date}")
 
 
+def fit_clv_models(
+    summary: pd.DataFrame | pa.Table, min_customers: int = 50, min_repeat_customers: int = 20
+) -> ClvFits:
+    """Fit BG/NBD and Gamma-Gamma on a calibration summary (see ``score_customers`` for its columns)."""
+    frame = _summary_frame(summary)
+    frequency, recency, t = (_numeric_column(frame, c) for c in ("frequency", "recency", "t"))
+    monetary = _numeric_column(frame, "monetary")
+    _validate_summary(frame, frequency, recency, t)
+    warnings: list[str] = []
+    fits, bgnbd, gamma_gamma = _fit_models(
+        frequency, recency, t, monetary, min_customers, min_repeat_customers, warnings
+    )
+    return ClvFits(fits=fits, bgnbd=bgnbd, gamma_gamma=gamma_gamma, warnings=warnings)
+
+
 def score_customers(
     summary: pd.DataFrame | pa.Table,
     as_of_date: date,
@@ -900,6 +950,7 @@ def score_customers(
     high_share: float = 0.2,
     medium_share: float = 0.3,
     historical_min_tenure_days: float = 365.0,
+    fitted: ClvFits | None = None,
 ) -> ClvResult:
     """Score every customer of the summary with BG/NBD x Gamma-Gamma, or the historical fallback.
 
@@ -914,6 +965,8 @@ def score_customers(
     inputs, non-convergence, a parameter on its search bound, or Gamma-Gamma q <= 1 (infinite mean spend).
     A customer whose model scores are not finite also falls back, counted in a warning. ``clv_method``
     says which was used per customer; ``clv_tier`` follows ``clv_tiers(clv, high_share, medium_share)``.
+    ``fitted`` (from ``fit_clv_models``, e.g. stored and read back) skips fitting and scores with its usable
+    parameters.
     """
     started = perf_counter()
     if horizon_months < 0 or int(horizon_months) != horizon_months:
@@ -938,9 +991,10 @@ def score_customers(
         warnings.append("no historical_revenue column: the fallback uses monetary x (frequency + 1)")
 
     n_customers = frequency.size
-    fits, bgnbd, gamma_gamma = _fit_models(
-        frequency, recency, t, monetary, min_customers, min_repeat_customers, warnings
-    )
+    if fitted is None:
+        fitted = fit_clv_models(frame, min_customers, min_repeat_customers)
+    fits, bgnbd, gamma_gamma = fitted.fits, fitted.bgnbd, fitted.gamma_gamma
+    warnings.extend(fitted.warnings)
     timings.update({f"fit_{fit.model}": fit.seconds for fit in fits})
 
     predicting = perf_counter()

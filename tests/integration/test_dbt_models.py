@@ -17,15 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.defs.clv import customer_lifetime_value
-from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.schema import canonical_schema
 from orchestration.lib.settings import DBT_PROJECT_DIR
 
@@ -439,21 +435,12 @@ def _dbt_build(root: Path, database: Path, selection: list[str]) -> dict:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    """A raw database from the fixture generator, built as of AS_OF by a real `dbt build` up to the CLV
-    calibration summary, the CLV asset materialized by Dagster, then `dbt build` of everything downstream."""
+    """A raw database from the fixture generator, built by a real `dbt build` as of AS_OF (CLV included)."""
     root = tmp_path_factory.mktemp("dbt_build")
     fixture = generate_crm_fixture()
     database = root / "warehouse" / "clientele.duckdb"
     write_raw_database(fixture, database)
-    upstream = _dbt_build(root, database, ["--exclude", "source:clv+"])
-    clv_run = dg.materialize(
-        [customer_lifetime_value],
-        resources={"warehouse": WarehouseResource(inbox_dir=str(root / "inbox"), warehouse_dir=str(database.parent))},
-        tags={AS_OF_TAG: AS_OF.isoformat()},
-    )
-    assert clv_run.success
-    downstream = _dbt_build(root, database, ["--select", "source:clv+"])
-    run_results = {"results": upstream["results"] + downstream["results"]}
+    run_results = _dbt_build(root, database, [])
     return BuiltWarehouse(database=database, fixture=fixture, run_results=run_results)
 
 

@@ -572,3 +572,25 @@ def test_simulators_reproduce_the_model_moments():
     expected_x = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + T)) ** r * hyp2f1(r, b, a + b - 1, T / (alpha + T)))
     assert sim.x.mean() == pytest.approx(expected_x, abs=4 * sim.x.std() / math.sqrt(sim.x.size))
     assert ((sim.t_x <= sim.T) & (sim.t_x >= 0)).all() and (sim.t_x[sim.x == 0] == 0).all()
+
+
+def test_fits_stored_and_read_back_score_exactly_like_fitting_in_place(population, population_spend):
+    rows = slice(0, 40_000)
+    x, t_x, T = population.x[rows], np.floor(population.t_x[rows]), population.T[rows]
+    summary = summary_frame(x, t_x, T, np.round(population_spend[rows], 2))
+    in_place = clv.score_customers(summary, AS_OF)
+    stored = clv.fit_clv_models(summary).frame()
+    assert stored["used_for_scoring"].all()
+    from_storage = clv.score_customers(summary, AS_OF, fitted=clv.ClvFits.from_frame(pa.Table.from_pandas(stored)))
+    pd.testing.assert_frame_equal(in_place.scores, from_storage.scores)
+    assert from_storage.method == clv.METHOD_MODEL
+
+
+def test_unusable_stored_fits_make_scoring_fall_back():
+    summary = pd.DataFrame(
+        {"customer_key": ["a", "b"], "frequency": [0, 2], "recency": [0, 40], "t": [100, 90], "monetary": [0, 12.5]}
+    )
+    fitted = clv.fit_clv_models(summary)
+    assert fitted.frame().empty and fitted.warnings
+    result = clv.score_customers(summary, AS_OF, fitted=clv.ClvFits.from_frame(fitted.frame()))
+    assert set(result.scores["clv_method"]) == {clv.METHOD_HISTORICAL}

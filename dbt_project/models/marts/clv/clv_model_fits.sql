@@ -2,7 +2,7 @@ with
 
 fits as (
 
-    select * from {{ source('clv', 'fits') }}
+    select * from {{ ref('int_clv_models_fitted') }}
 
 ),
 
@@ -16,6 +16,7 @@ renamed as (
         cast(log_likelihood as {{ type_double() }}) as log_likelihood,
         cast(n_customers as bigint) as n_customers,
         cast(converged as boolean) as converged,
+        cast(used_for_scoring as boolean) as used_for_scoring,
         cast(fitted_at as timestamp) as fitted_at
 
     from fits

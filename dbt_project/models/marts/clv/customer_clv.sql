@@ -2,7 +2,7 @@ with
 
 scores as (
 
-    select * from {{ source('clv', 'scores') }}
+    select * from {{ ref('int_customers_clv_scored') }}
 
 ),
 
