@@ -1,7 +1,8 @@
 """dbt: every model and seed is an asset, every dbt test an asset check (error severity = blocking).
 
-One run = one `dbt build` (CLV is fitted by dbt Python models inside it). The as-of date reaches dbt through
-the environment, not `--vars`, so dbt's partial parsing survives from run to run. When dbt has finished, the
+One run = one `dbt build` (CLV is fitted by dbt Python models inside it; dbt unit tests run in CI, not in
+production runs). The as-of date reaches dbt through the environment, not `--vars`, and each warehouse keeps
+its own dbt target directory, so dbt's partial parsing survives from run to run. When dbt has finished, the
 materializations get metadata read from the working database: row counts, segment sizes, CLV fits.
 """
 
@@ -80,7 +81,12 @@ def dbt_definitions() -> dg.Definitions:
         os.environ[ENV_WAREHOUSE] = str(warehouse.paths.warehouse_dir)
         os.environ[ENV_AS_OF] = as_of_for(context).isoformat()
         with warehouse.writer(context):
-            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            invocation = dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test"],
+                context=context,
+                raise_on_error=False,
+                target_path=warehouse.paths.dbt_target_dir,
+            )
             events = list(invocation.stream())
             yield from _with_warehouse_metadata(context, events, str(warehouse.paths.working_db))
         error = invocation.get_error()

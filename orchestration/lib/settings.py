@@ -48,6 +48,11 @@ class WarehousePaths:
         return self.warehouse_dir / ".writer.lock"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt artifacts of this warehouse's runs (its partial-parse cache makes the next run start fast)."""
+        return self.warehouse_dir / ".dbt_target"
+
+    @property
     def staging_dir(self) -> Path:
         """Scratch space for transcoded inputs; cleaned after each file."""
         return self.warehouse_dir / ".staging"
