@@ -1,0 +1,135 @@
+"""The whole pipeline on the bundled demo exports of every CRM profile, defects included: every row is loaded
+or quarantined exactly as the generator recorded, and the marts agree with each other across layers."""
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.lib.demo_data import generate_demo_exports
+from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
+
+AS_OF = date(2026, 6, 30)
+PROFILES = ("generic", "zoho", "fxiaoke")
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[PipelineOutcome, dict, Path]:
+    root = tmp_path_factory.mktemp("demo_pipeline")
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    manifests = {
+        profile: generate_demo_exports(inbox / profile, 250, seed=11, profile=profile, defects=True, end_date=AS_OF)
+        for profile in PROFILES
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        (root / "dagster_home").mkdir()
+        outcome = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=AS_OF, echo=lambda _: None)
+    return outcome, manifests, warehouse / "clientele.duckdb"
+
+
+def _query(database: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(database), read_only=True) as conn:
+        return conn.execute(sql).df()
+
+
+@pytest.mark.slow
+def test_the_run_succeeds_and_reports_every_entity(demo_run):
+    outcome, _, _ = demo_run
+    assert outcome.success, outcome.summary()
+    assert {load.entity for load in outcome.loads} == {
+        "customers",
+        "orders",
+        "order_lines",
+        "products",
+        "interactions",
+        "tickets",
+        "surveys",
+    }
+
+
+@pytest.mark.slow
+def test_every_row_is_loaded_or_quarantined_as_the_generator_recorded(demo_run):
+    _, manifests, database = demo_run
+    ledger = _query(
+        database,
+        "select _source_file as source_file, rows_in_file, rows_loaded, rows_quarantined from raw._ingest_ledger",
+    )
+    ledger["name"] = ledger["source_file"].map(lambda path: Path(path).name)
+    ledger["profile"] = ledger["source_file"].map(lambda path: Path(path).parent.name)
+    by_file = ledger.set_index(["profile", "name"])
+    expected_files = {(profile, f.name) for profile, manifest in manifests.items() for f in manifest.files}
+    assert set(by_file.index) == expected_files
+    for profile, manifest in manifests.items():
+        for demo_file in manifest.files:
+            row = by_file.loc[(profile, demo_file.name)]
+            assert row["rows_in_file"] == row["rows_loaded"] + row["rows_quarantined"]
+            assert row["rows_loaded"] == demo_file.loadable_rows, (profile, demo_file.name)
+            assert row["rows_quarantined"] == demo_file.unloadable_rows, (profile, demo_file.name)
+    quarantine = _query(database, "select _source_file, _source_row, reason from raw._quarantine")
+    assert quarantine.notna().all().all()
+    assert len(quarantine) == ledger["rows_quarantined"].sum()
+
+
+@pytest.mark.slow
+def test_revenue_agrees_between_customers_and_orders(demo_run):
+    _, _, database = demo_run
+    totals = _query(
+        database,
+        """
+        select
+            (select sum(lifetime_net_revenue) from marts.customers) as customer_revenue,
+            (select sum(net_amount) from marts.orders) as order_revenue
+        """,
+    )
+    assert totals["customer_revenue"].iloc[0] == totals["order_revenue"].iloc[0]
+    assert totals["customer_revenue"].iloc[0] > 0
+
+
+@pytest.mark.slow
+def test_one_segment_row_per_customer_and_never_purchased_means_no_orders(demo_run):
+    _, _, database = demo_run
+    counts = _query(
+        database,
+        """
+        select
+            (select count(*) from marts.customers) as customers,
+            (select count(*) from marts.customer_segments) as segment_rows,
+            (select count(distinct customer_key) from marts.customer_segments) as segment_customers,
+            (select count(distinct as_of_date) from marts.customer_segments) as as_of_dates
+        """,
+    ).iloc[0]
+    assert counts["customers"] == counts["segment_rows"] == counts["segment_customers"]
+    assert counts["as_of_dates"] == 1
+    never_bought_with_orders = _query(
+        database,
+        """
+        select count(*) as n
+        from marts.customer_segments as segments
+        inner join marts.orders as orders using (customer_key)
+        where segments.frequency_tier = 'never_purchased' and orders.is_completed
+        """,
+    )
+    assert never_bought_with_orders["n"].iloc[0] == 0
+    never_bought = _query(
+        database, "select count(*) as n from marts.customer_segments where frequency_tier = 'never_purchased'"
+    )
+    assert never_bought["n"].iloc[0] > 0
+
+
+@pytest.mark.slow
+def test_clv_is_scored_for_every_purchaser_with_finite_values(demo_run):
+    _, _, database = demo_run
+    clv = _query(
+        database,
+        """
+        select clv.clv, clv.clv_method, clv.p_alive, customers.purchase_days
+        from marts.customer_clv as clv
+        inner join marts.customers as customers using (customer_key)
+        """,
+    )
+    purchasers = _query(database, "select count(*) as n from marts.customers where purchase_days > 0")["n"].iloc[0]
+    assert len(clv) == purchasers
+    assert clv["clv"].map(float).ge(0).all()
