@@ -1,17 +1,31 @@
-"""The README's mart contract is generated from the dbt yml and must not drift from it."""
+"""The README's generated sections (mart contract, settings) must not drift from their sources."""
 
 from pathlib import Path
 
 import yaml
 
-from orchestration.lib.mart_contract import README, contract_markdown, contracted_marts, readme_with_contract
+from orchestration.lib.readme_sections import (
+    DBT_PROJECT_FILE,
+    README,
+    contract_markdown,
+    contracted_marts,
+    readme_with_sections,
+    settings_markdown,
+)
+from orchestration.lib.settings import dbt_vars
 
 
-def test_readme_contract_matches_the_dbt_yml():
+def test_readme_sections_match_their_sources():
     current = README.read_text(encoding="utf-8")
-    assert readme_with_contract(current, contracted_marts()) == current, (
-        "README mart contract is stale: run `python -m orchestration.lib.mart_contract`"
+    assert readme_with_sections(current) == current, (
+        "README is stale: run `python -m orchestration.lib.readme_sections`"
     )
+
+
+def test_every_setting_is_in_the_settings_table():
+    table = settings_markdown(DBT_PROJECT_FILE)
+    for name in dbt_vars():
+        assert f"| `{name}` |" in table, name
 
 
 def test_every_contracted_column_is_typed_and_documented():
