@@ -13,6 +13,8 @@ import duckdb
 from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, WarehousePaths
 
+PUBLISHED_ASSET = "published_marts"
+
 
 @dataclass
 class EntityLoad:
@@ -33,6 +35,7 @@ class PipelineOutcome:
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     loads: list[EntityLoad] = field(default_factory=list)
+    published: bool = False
 
     def summary(self) -> str:
         lines = [
@@ -59,6 +62,13 @@ class PipelineOutcome:
             f"  working database:   {self.paths.working_db}   (quarantine: raw._quarantine)",
             f"  published for BI:   {self.paths.published_db}",
             f"  published Parquet:  {self.paths.parquet_dir}",
+            "  publication:        "
+            + (
+                "replaced by this run"
+                if self.published
+                else "NOT replaced: BI keeps reading the last good publication"
+                + ("" if self.paths.published_db.exists() else " (none yet)")
+            ),
             f"  Dagster UI:         make ui  ->  http://127.0.0.1:3000  (run {self.run_id})",
         ]
         return "\n".join(lines)
@@ -136,5 +146,11 @@ def run_pipeline(
             label += " (" + ", ".join(f"{k}={v}" for k, v in details.items()) + ")"
         blocking = evaluation.blocking and str(evaluation.severity) in ("AssetCheckSeverity.ERROR", "ERROR")
         (outcome.failed_checks if blocking else outcome.warned_checks).append(label)
+    outcome.published = any(
+        event.event_type_value == "ASSET_MATERIALIZATION"
+        and event.asset_key is not None
+        and event.asset_key.to_user_string() == PUBLISHED_ASSET
+        for event in result.all_events
+    )
     outcome.loads = _loads_for_run(outcome.paths.working_db, result.run_id)
     return outcome
