@@ -1,0 +1,24 @@
+"""Product catalogue exports: ids present, prices not negative."""
+
+import great_expectations as gx
+
+from expectations._common import SuiteContext
+
+ASSET = "raw_products"
+TABLE = "raw.products"
+# The columns the suite reads, as SQL over TABLE (dates as timestamps, codes normalised as staging does).
+COLUMNS = {
+    "product_id": "product_id",
+    "list_price": "cast(list_price as double)",
+}
+
+
+def suite(context: SuiteContext) -> gx.ExpectationSuite:
+    expect = gx.expectations
+    return gx.ExpectationSuite(
+        name="raw_products",
+        expectations=[
+            expect.ExpectColumnValuesToNotBeNull(column="product_id"),
+            expect.ExpectColumnValuesToBeBetween(column="list_price", min_value=0),
+        ],
+    )

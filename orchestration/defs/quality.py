@@ -1,0 +1,170 @@
+"""Quality gates as Dagster asset checks (dbt tests arrive separately, through dagster-dbt).
+
+- Raw exports: the GX suites of `expectations/raw_*` on the rows this run loaded, the quarantine share and
+  the row-count drift against the previous load, one check step after ingest. ERROR checks block dbt.
+- Key marts: the GX distribution suites of `expectations/mart_*` (warnings), before publishing.
+"""
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.quality import ExpectationOutcome, SuiteModule, read_columns, suite_modules, validate
+from orchestration.lib.run_tags import as_of_for
+from orchestration.lib.schema import ENTITIES
+from orchestration.lib.settings import setting
+
+QUARANTINE_CHECK = "quarantine_share"
+DRIFT_CHECK = "row_count_drift"
+ROWS_OF_THIS_RUN = "where _file_hash in (select _file_hash from raw._ingest_ledger where run_id = ?)"
+
+
+def _raw_key(entity: str) -> dg.AssetKey:
+    return dg.AssetKey(f"raw_{entity}")
+
+
+def _specs(suites: list[SuiteModule]) -> list[dg.AssetCheckSpec]:
+    specs = []
+    for suite in suites:
+        for expectation in suite.suite_expectations():
+            specs.append(
+                dg.AssetCheckSpec(
+                    name=expectation.check_name,
+                    asset=dg.AssetKey(list(suite.asset_path)),
+                    blocking=expectation.blocking,
+                    description=f"Great Expectations ({suite.name}): {expectation.description}",
+                )
+            )
+    return specs
+
+
+def _result(asset: dg.AssetKey, outcome: ExpectationOutcome) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=outcome.check_name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
+        metadata=outcome.metadata,
+    )
+
+
+def _load_counts(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[int, int, int]]:
+    """Per entity: rows loaded and quarantined by this run, and rows of the previous run that loaded it."""
+    rows = conn.execute(
+        """
+        with per_run as (
+            select entity, run_id, max(loaded_at) as loaded_at, sum(rows_loaded) as loaded,
+                sum(rows_quarantined) as quarantined
+            from raw._ingest_ledger group by entity, run_id
+        ),
+        current_run as (select * from per_run where run_id = $run_id),
+        previous_run as (
+            select entity, arg_max(loaded, loaded_at) as loaded
+            from per_run where run_id <> $run_id group by entity
+        )
+        select current_run.entity, current_run.loaded, current_run.quarantined, previous_run.loaded
+        from current_run left join previous_run using (entity)
+        """,
+        {"run_id": run_id},
+    ).fetchall()
+    return {entity: (loaded, quarantined, previous or 0) for entity, loaded, quarantined, previous in rows}
+
+
+def _ingest_results(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dg.AssetCheckResult]:
+    max_quarantine = float(setting("quality_max_quarantine_share"))
+    max_drop = float(setting("quality_max_row_count_drop"))
+    counts = _load_counts(conn, run_id)
+    results = []
+    for entity in ENTITIES:
+        loaded, quarantined, previous = counts.get(entity, (0, 0, 0))
+        share = quarantined / (loaded + quarantined) if loaded + quarantined else 0.0
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=_raw_key(entity),
+                check_name=QUARANTINE_CHECK,
+                passed=share <= max_quarantine,
+                metadata={
+                    "rows_loaded": loaded,
+                    "rows_quarantined": quarantined,
+                    "quarantine_share": round(share, 6),
+                    "max_share": max_quarantine,
+                    "unexpected_count": quarantined,
+                },
+            )
+        )
+        drop = 1 - loaded / previous if previous and loaded else 0.0
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=_raw_key(entity),
+                check_name=DRIFT_CHECK,
+                passed=drop <= max_drop,
+                metadata={
+                    "rows_loaded": loaded,
+                    "rows_previous_load": previous,
+                    "drop_share": round(drop, 6),
+                    "max_drop": max_drop,
+                },
+            )
+        )
+    return results
+
+
+@dg.definitions
+def quality_definitions() -> dg.Definitions:
+    suites = suite_modules()
+    raw_suites = [s for s in suites if s.table.startswith("raw.")]
+    mart_suites = [s for s in suites if not s.table.startswith("raw.")]
+    ingest_specs = [
+        spec
+        for entity in ENTITIES
+        for spec in (
+            dg.AssetCheckSpec(
+                QUARANTINE_CHECK,
+                asset=_raw_key(entity),
+                blocking=True,
+                description="Share of this run's rows sent to raw._quarantine is at most quality_max_quarantine_share.",
+            ),
+            dg.AssetCheckSpec(
+                DRIFT_CHECK,
+                asset=_raw_key(entity),
+                blocking=True,
+                description="Rows loaded did not drop by more than quality_max_row_count_drop against the "
+                "previous load of the entity.",
+            ),
+        )
+    ]
+
+    @dg.multi_asset_check(
+        specs=_specs(raw_suites) + ingest_specs,
+        name="raw_export_checks",
+        description="GX export hygiene of the rows this run loaded, quarantine share and row-count drift.",
+        pool=WAREHOUSE_POOL,
+    )
+    def raw_export_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        step = context.op_execution_context
+        as_of = as_of_for(step)
+        with warehouse.writer(step), duckdb.connect(str(warehouse.paths.working_db), read_only=True) as conn:
+            for suite in raw_suites:
+                frame = read_columns(conn, suite, ROWS_OF_THIS_RUN, [step.run_id])
+                asset = dg.AssetKey(list(suite.asset_path))
+                for outcome in validate(frame, suite, as_of):
+                    yield _result(asset, outcome)
+            yield from _ingest_results(conn, step.run_id)
+
+    @dg.multi_asset_check(
+        specs=_specs(mart_suites),
+        name="mart_distribution_checks",
+        description="GX distribution suites of the key marts.",
+        pool=WAREHOUSE_POOL,
+    )
+    def mart_distribution_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        step = context.op_execution_context
+        as_of = as_of_for(step)
+        with warehouse.writer(step), duckdb.connect(str(warehouse.paths.working_db), read_only=True) as conn:
+            for suite in mart_suites:
+                frame = read_columns(conn, suite)
+                asset = dg.AssetKey(list(suite.asset_path))
+                for outcome in validate(frame, suite, as_of):
+                    yield _result(asset, outcome)
+
+    return dg.Definitions(asset_checks=[raw_export_checks, mart_distribution_checks])

@@ -1,0 +1,137 @@
+"""Great Expectations 1.x wired into Dagster without dagster-ge: suites as code in `expectations/`, validated on
+the columns they need, read from DuckDB as one Arrow-backed pandas frame, in an in-memory GX context.
+
+Every expectation becomes one Dagster asset check named `gx_<expectation>__<column>`; GX's `critical`
+severity maps to ERROR (blocking), `warning` to WARN.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+import duckdb
+
+from expectations import SUITE_MODULES
+
+SAMPLE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class SuiteModule:
+    name: str
+    asset_path: tuple[str, ...]
+    table: str
+    columns: dict[str, str]
+    module: ModuleType
+
+    def suite(self, as_of: date):
+        from expectations._common import SuiteContext
+
+        return self.module.suite(SuiteContext(as_of=as_of))
+
+    def suite_expectations(self) -> list[ExpectationSpec]:
+        """Name, severity and description of each expectation (the as-of date only moves date bounds)."""
+        return [
+            ExpectationSpec(check_name(e), is_blocking(e), e.expectation_type.replace("_", " "))
+            for e in self.suite(date(2000, 1, 1)).expectations
+        ]
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    check_name: str
+    blocking: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    check_name: str
+    passed: bool
+    blocking: bool
+    metadata: dict[str, Any]
+
+
+def suite_modules() -> list[SuiteModule]:
+    modules = []
+    for name in SUITE_MODULES:
+        module = importlib.import_module(f"expectations.{name}")
+        asset = module.ASSET if isinstance(module.ASSET, tuple) else (module.ASSET,)
+        modules.append(SuiteModule(name, asset, module.TABLE, dict(module.COLUMNS), module))
+    return modules
+
+
+def check_name(expectation) -> str:
+    kwargs = expectation.configuration.kwargs
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
+    return "gx_" + expectation.expectation_type.removeprefix("expect_") + "".join(f"__{c}" for c in columns)
+
+
+def is_blocking(expectation) -> bool:
+    return str(getattr(expectation, "severity", "critical")).lower().endswith("critical")
+
+
+@cache
+def _batch_definition():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_pandas("clientele")
+    return source.add_dataframe_asset("table").add_batch_definition_whole_dataframe("whole")
+
+
+def read_columns(conn: duckdb.DuckDBPyConnection, suite: SuiteModule, where: str = "", params: list | None = None):
+    select = ", ".join(f"{sql} as {name}" for name, sql in suite.columns.items())
+    return conn.execute(f"select {select} from {suite.table} {where}", params or []).df()
+
+
+def _jsonable(values: list) -> list:
+    return [value if isinstance(value, (int, float, str, bool)) or value is None else str(value) for value in values]
+
+
+def validate(frame, suite: SuiteModule, as_of: date) -> list[ExpectationOutcome]:
+    """Validate a frame against the suite; one outcome per expectation, in suite order."""
+    expectations = suite.suite(as_of).expectations
+    if frame.empty:
+        return [
+            ExpectationOutcome(check_name(e), True, is_blocking(e), {"rows_validated": 0, "note": "no rows to check"})
+            for e in expectations
+        ]
+    import great_expectations as gx
+
+    results = (
+        _batch_definition()
+        .get_batch(batch_parameters={"dataframe": frame})
+        .validate(gx.ExpectationSuite(name=suite.name, expectations=expectations), result_format="SUMMARY")
+        .results
+    )
+    outcomes = []
+    for expectation, result in zip(expectations, results, strict=True):
+        details = result.result or {}
+        metadata: dict[str, Any] = {
+            "expectation": expectation.expectation_type,
+            "kwargs": {k: str(v) for k, v in expectation.configuration.kwargs.items() if k != "batch_id"},
+            "rows_validated": len(frame),
+            "severity": "ERROR (blocking)" if is_blocking(expectation) else "WARN",
+        }
+        if "unexpected_count" in details:
+            metadata["unexpected_count"] = int(details["unexpected_count"] or 0)
+            metadata["unexpected_percent"] = round(float(details.get("unexpected_percent") or 0.0), 4)
+            metadata["unexpected_sample"] = _jsonable(list(details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE])
+        if "observed_value" in details:
+            metadata["observed_value"] = str(details["observed_value"])
+        if result.exception_info and result.exception_info.get("raised_exception"):
+            metadata["exception"] = str(result.exception_info.get("exception_message"))
+        outcomes.append(
+            ExpectationOutcome(check_name(expectation), bool(result.success), is_blocking(expectation), metadata)
+        )
+    return outcomes
