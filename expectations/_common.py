@@ -16,6 +16,11 @@ PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{5,}$"
 WARNING = "warning"
 
 
+def tolerated() -> float:
+    """`mostly` of blocking value rules: a share of rows up to quality_max_invalid_row_share only warns."""
+    return 1.0 - float(setting("quality_max_invalid_row_share"))
+
+
 @dataclass(frozen=True)
 class SuiteContext:
     """The run a suite validates: its as-of date."""

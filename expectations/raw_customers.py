@@ -2,7 +2,7 @@
 
 import great_expectations as gx
 
-from expectations._common import EMAIL_PATTERN, PHONE_PATTERN, SuiteContext, setting
+from expectations._common import EMAIL_PATTERN, PHONE_PATTERN, SuiteContext, setting, tolerated
 
 ASSET = "raw_customers"
 TABLE = "raw.customers"
@@ -29,10 +29,10 @@ def suite(context: SuiteContext) -> gx.ExpectationSuite:
                 column="phone", regex=PHONE_PATTERN, mostly=float(setting("quality_min_valid_phone_share"))
             ),
             expect.ExpectColumnValuesToBeBetween(
-                column="created_at", min_value=context.earliest, max_value=context.latest
+                column="created_at", min_value=context.earliest, max_value=context.latest, mostly=tolerated()
             ),
             expect.ExpectColumnValuesToBeBetween(
-                column="updated_at", min_value=context.earliest, max_value=context.latest
+                column="updated_at", min_value=context.earliest, max_value=context.latest, mostly=tolerated()
             ),
         ],
     )

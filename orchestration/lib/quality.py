@@ -2,7 +2,8 @@
 the columns they need, read from DuckDB as one Arrow-backed pandas frame, in an in-memory GX context.
 
 Every expectation becomes one Dagster asset check named `gx_<expectation>__<column>`; GX's `critical`
-severity maps to ERROR (blocking), `warning` to WARN.
+severity maps to ERROR (blocking), `warning` to WARN. A critical rule with `mostly` < 1 that finds invalid rows
+within its tolerated share fails as a WARN: visible, not blocking.
 """
 
 from __future__ import annotations
@@ -131,7 +132,10 @@ def validate(frame, suite: SuiteModule, as_of: date) -> list[ExpectationOutcome]
             metadata["observed_value"] = str(details["observed_value"])
         if result.exception_info and result.exception_info.get("raised_exception"):
             metadata["exception"] = str(result.exception_info.get("exception_message"))
-        outcomes.append(
-            ExpectationOutcome(check_name(expectation), bool(result.success), is_blocking(expectation), metadata)
-        )
+        passed, blocking = bool(result.success), is_blocking(expectation)
+        if passed and metadata.get("unexpected_count"):
+            # Within the tolerated share (`mostly`): shown as a failed warning, never blocking.
+            passed, blocking = False, False
+            metadata["severity"] = "WARN (within the tolerated share of invalid rows)"
+        outcomes.append(ExpectationOutcome(check_name(expectation), passed, blocking, metadata))
     return outcomes
