@@ -1,7 +1,8 @@
 """Quality gates as Dagster asset checks (dbt tests arrive separately, through dagster-dbt).
 
 - Raw exports: the GX suites of `expectations/raw_*` on the rows this run loaded, the quarantine share and
-  the row-count drift against the previous load, one check step after ingest. ERROR checks block dbt.
+  the row-count drift of re-exported files against their previous load, one check step after ingest. ERROR
+  checks block dbt.
 - Key marts: the GX distribution suites of `expectations/mart_*` (warnings), before publishing.
 """
 
@@ -48,35 +49,51 @@ def _result(asset: dg.AssetKey, outcome: ExpectationOutcome) -> dg.AssetCheckRes
     )
 
 
-def _load_counts(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[int, int, int]]:
-    """Per entity: rows loaded and quarantined by this run, and rows of the previous run that loaded it."""
+def _load_counts(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[int, int]]:
+    """Per entity: rows loaded and quarantined by this run."""
+    rows = conn.execute(
+        "select entity, sum(rows_loaded), sum(rows_quarantined) from raw._ingest_ledger where run_id = ? "
+        "group by entity",
+        [run_id],
+    ).fetchall()
+    return {entity: (int(loaded), int(quarantined)) for entity, loaded, quarantined in rows}
+
+
+def _shrunken_files(conn: duckdb.DuckDBPyConnection, run_id: str, max_drop: float) -> dict[str, list[str]]:
+    """Per entity: files of this run that are a re-export of an earlier file (same name) with too few rows."""
     rows = conn.execute(
         """
-        with per_run as (
-            select entity, run_id, max(loaded_at) as loaded_at, sum(rows_loaded) as loaded,
-                sum(rows_quarantined) as quarantined
-            from raw._ingest_ledger group by entity, run_id
+        with current_files as (
+            select entity, _source_file, rows_in_file, loaded_at from raw._ingest_ledger where run_id = $run_id
         ),
-        current_run as (select * from per_run where run_id = $run_id),
-        previous_run as (
-            select entity, arg_max(loaded, loaded_at) as loaded
-            from per_run where run_id <> $run_id group by entity
+        previous_files as (
+            select ledger._source_file, arg_max(ledger.rows_in_file, ledger.loaded_at) as rows_before
+            from raw._ingest_ledger as ledger
+            inner join current_files using (_source_file)
+            where ledger.run_id <> $run_id and ledger.loaded_at <= current_files.loaded_at
+            group by ledger._source_file
         )
-        select current_run.entity, current_run.loaded, current_run.quarantined, previous_run.loaded
-        from current_run left join previous_run using (entity)
+        select entity, _source_file, rows_in_file, rows_before
+        from current_files inner join previous_files using (_source_file)
+        where rows_in_file < (1 - $max_drop) * rows_before
+        order by entity, _source_file
         """,
-        {"run_id": run_id},
+        {"run_id": run_id, "max_drop": max_drop},
     ).fetchall()
-    return {entity: (loaded, quarantined, previous or 0) for entity, loaded, quarantined, previous in rows}
+    shrunken: dict[str, list[str]] = {}
+    for entity, name, now, before in rows:
+        shrunken.setdefault(entity, []).append(f"{name}: {now:,} rows, {before:,} before")
+    return shrunken
 
 
 def _ingest_results(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dg.AssetCheckResult]:
     max_quarantine = float(setting("quality_max_quarantine_share"))
     max_drop = float(setting("quality_max_row_count_drop"))
     counts = _load_counts(conn, run_id)
+    shrunken = _shrunken_files(conn, run_id, max_drop)
     results = []
     for entity in ENTITIES:
-        loaded, quarantined, previous = counts.get(entity, (0, 0, 0))
+        loaded, quarantined = counts.get(entity, (0, 0))
         share = quarantined / (loaded + quarantined) if loaded + quarantined else 0.0
         results.append(
             dg.AssetCheckResult(
@@ -92,17 +109,16 @@ def _ingest_results(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dg.Ass
                 },
             )
         )
-        drop = 1 - loaded / previous if previous and loaded else 0.0
+        files = shrunken.get(entity, [])
         results.append(
             dg.AssetCheckResult(
                 asset_key=_raw_key(entity),
                 check_name=DRIFT_CHECK,
-                passed=drop <= max_drop,
+                passed=not files,
                 metadata={
-                    "rows_loaded": loaded,
-                    "rows_previous_load": previous,
-                    "drop_share": round(drop, 6),
                     "max_drop": max_drop,
+                    "unexpected_count": len(files),
+                    "shrunken_files": dg.MetadataValue.md("\n".join(f"- {f}" for f in files) or "none"),
                 },
             )
         )
@@ -128,8 +144,8 @@ def quality_definitions() -> dg.Definitions:
                 DRIFT_CHECK,
                 asset=_raw_key(entity),
                 blocking=True,
-                description="Rows loaded did not drop by more than quality_max_row_count_drop against the "
-                "previous load of the entity.",
+                description="No re-exported file (same name as an earlier load) shrank by more than "
+                "quality_max_row_count_drop: a truncated nightly export blocks the run.",
             ),
         )
     ]
