@@ -1,0 +1,121 @@
+"""Write-audit-publish end to end: a good run publishes; an export that breaks a blocking rule fails the run
+and leaves the last good publication byte for byte; a BI reader holding the published file open neither
+blocks nor breaks a later run."""
+
+import hashlib
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.demo_data import generate_demo_exports
+from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
+from orchestration.lib.settings import WarehousePaths
+from tests.conftest import write_csv
+
+AS_OF = date(2026, 6, 30)
+ORDER_HEADER = ["order_id", "customer_id", "order_date", "amount", "currency", "status", "channel", "updated_at"]
+READER = """
+import sys, time, duckdb
+conn = duckdb.connect(sys.argv[1], read_only=True)
+print(conn.execute("select count(*) from marts.customers").fetchall()[0][0], flush=True)
+time.sleep(float(sys.argv[2]))
+print(conn.execute("select count(*) from marts.customers").fetchall()[0][0], flush=True)
+"""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _orders(prefix: str, n: int, amount: str) -> list[list[str]]:
+    return [[f"{prefix}{i}", "C000001", "2026-05-01", amount, "USD", "completed", "web", ""] for i in range(n)]
+
+
+@dataclass
+class Runs:
+    paths: WarehousePaths
+    good: PipelineOutcome
+    bad: PipelineOutcome
+    bad_published_hash_before: str
+    bad_published_hash_after: str
+    with_reader: PipelineOutcome
+    reader_output: list[str]
+    reader_returncode: int
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    root = tmp_path_factory.mktemp("gates")
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    paths = WarehousePaths(warehouse)
+    generate_demo_exports(inbox, 200, seed=5, profile="generic", end_date=AS_OF)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        (root / "dagster_home").mkdir()
+
+        def run() -> PipelineOutcome:
+            return run_pipeline(inbox=inbox, warehouse=warehouse, as_of=AS_OF, echo=lambda _: None)
+
+        good = run()
+        before = _sha256(paths.published_db)
+        write_csv(inbox / "late_orders.csv", ORDER_HEADER, _orders("BAD", 40, "-25.00"))
+        bad = run()
+        after = _sha256(paths.published_db)
+        (inbox / "late_orders.csv").unlink()
+        write_csv(inbox / "later_orders.csv", ORDER_HEADER, _orders("OK", 40, "25.00"))
+        reader = subprocess.Popen(
+            [sys.executable, "-c", READER, str(paths.published_db), "20"], stdout=subprocess.PIPE, text=True
+        )
+        time.sleep(3)
+        with_reader = run()
+        output, _ = reader.communicate(timeout=120)
+    return Runs(paths, good, bad, before, after, with_reader, output.split(), reader.returncode)
+
+
+@pytest.mark.slow
+def test_a_clean_run_publishes_every_mart_with_a_log(runs: Runs):
+    assert runs.good.success and runs.good.published, runs.good.summary()
+    parquet = sorted(p.stem for p in runs.paths.parquet_dir.glob("*.parquet"))
+    with duckdb.connect(str(runs.paths.published_db), read_only=True) as conn:
+        marts = sorted(name for (name,) in conn.execute("select table_name from duckdb_tables()").fetchall())
+    assert "customer_segments" in marts and "customer_clv" in marts and "_publish_log" in marts
+    assert parquet == marts
+
+
+@pytest.mark.slow
+def test_a_blocking_check_fails_the_run_and_keeps_the_last_publication(runs: Runs):
+    assert not runs.bad.success and not runs.bad.published
+    assert any("raw_orders / gx_column_values_to_be_between__amount" in c for c in runs.bad.failed_checks)
+    assert "unexpected_count=40" in runs.bad.summary()
+    assert "NOT replaced" in runs.bad.summary()
+    assert runs.bad_published_hash_after == runs.bad_published_hash_before
+
+
+@pytest.mark.slow
+def test_a_reader_holding_the_published_file_neither_blocks_nor_breaks_a_run(runs: Runs):
+    assert runs.with_reader.success and runs.with_reader.published, runs.with_reader.summary()
+    assert runs.reader_returncode == 0
+    assert len(runs.reader_output) == 2 and runs.reader_output[0] == runs.reader_output[1]
+    with duckdb.connect(str(runs.paths.published_db), read_only=True) as conn:
+        log = conn.execute("select run_id from marts._publish_log order by published_at").fetchall()
+    assert [run_id for (run_id,) in log] == [runs.good.run_id, runs.with_reader.run_id]
+
+
+@pytest.mark.slow
+def test_identifiers_are_published_as_salted_hashes_and_kept_raw_in_the_working_database(runs: Runs):
+    with duckdb.connect(str(runs.paths.published_db), read_only=True) as conn:
+        published = conn.execute("select customer_key, email from marts.customers where email is not null").fetchall()
+    with duckdb.connect(str(runs.paths.working_db), read_only=True) as conn:
+        working = dict(
+            conn.execute("select customer_key, email from marts.customers where email is not null").fetchall()
+        )
+    assert published and all(len(email) == 64 and "@" not in email for _, email in published)
+    key, hashed = published[0]
+    salt = (runs.paths.warehouse_dir / ".pii_salt").read_text().strip()
+    assert hashed == hashlib.sha256((salt + working[key]).encode()).hexdigest()
