@@ -1,0 +1,33 @@
+{#- Each as-of date's segment assignments, appended; re-running a date replaces that date only. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='as_of_date',
+    on_schema_change='append_new_columns',
+) }}
+
+with
+
+segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+final as (
+
+    select
+        cast(customer_key as {{ dbt.type_string() }}) as customer_key,
+        cast(as_of_date as date) as as_of_date,
+        cast(value_tier as {{ dbt.type_string() }}) as value_tier,
+        cast(lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(coalesce(rfm_segment, 'none') as {{ dbt.type_string() }}) as rfm_segment,
+        cast(frequency_tier as {{ dbt.type_string() }}) as frequency_tier,
+        cast(clv_tier as {{ dbt.type_string() }}) as clv_tier,
+        cast(trailing_12m_net_revenue as {{ type_money() }}) as trailing_12m_net_revenue
+
+    from segments
+
+)
+
+select * from final
