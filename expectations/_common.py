@@ -12,7 +12,7 @@ import yaml
 from orchestration.lib.settings import DBT_PROJECT_DIR, RAW_SOURCES_YML, setting
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{5,}$"
+PHONE_PATTERN = r"^(?:[ ()./+-]*[0-9]){6,15}[ ()./-]*$"  # 6-15 digits with the usual separators
 WARNING = "warning"
 
 
@@ -23,9 +23,11 @@ def tolerated() -> float:
 
 @dataclass(frozen=True)
 class SuiteContext:
-    """The run a suite validates: its as-of date."""
+    """The run a suite validates: its as-of date, and the day its rows were loaded (back-dated runs over
+    newer exports must not reject rows dated after the as-of date; the models ignore them)."""
 
     as_of: date
+    loaded_on: date | None = None
 
     @property
     def earliest(self) -> datetime:
@@ -34,8 +36,9 @@ class SuiteContext:
 
     @property
     def latest(self) -> datetime:
-        """No CRM date after the end of the day after as_of (time zones, late exports)."""
-        return datetime.combine(self.as_of + timedelta(days=1), time.max)
+        """No CRM date after the end of the day after as_of, or after the load day (time zones, late exports)."""
+        newest = max(self.as_of, self.loaded_on or self.as_of)
+        return datetime.combine(newest + timedelta(days=1), time.max)
 
 
 @cache

@@ -10,7 +10,8 @@ import dagster as dg
 import duckdb
 
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from orchestration.lib.quality import ExpectationOutcome, SuiteModule, read_columns, suite_modules, validate
+from orchestration.lib.quality import ExpectationOutcome, SuiteModule, suite_modules
+from orchestration.lib.quality_sql import validate_in_duckdb
 from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.schema import ENTITIES
 from orchestration.lib.settings import setting
@@ -47,6 +48,12 @@ def _result(asset: dg.AssetKey, outcome: ExpectationOutcome) -> dg.AssetCheckRes
         severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
         metadata=outcome.metadata,
     )
+
+
+def _load_day(conn: duckdb.DuckDBPyConnection, run_id: str):
+    """The day this run loaded its files (None when it loaded nothing)."""
+    loaded_at = conn.execute("select max(loaded_at) from raw._ingest_ledger where run_id = ?", [run_id]).fetchall()
+    return loaded_at[0][0].date() if loaded_at[0][0] else None
 
 
 def _load_counts(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[int, int]]:
@@ -88,6 +95,7 @@ def _shrunken_files(conn: duckdb.DuckDBPyConnection, run_id: str, max_drop: floa
 
 def _ingest_results(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dg.AssetCheckResult]:
     max_quarantine = float(setting("quality_max_quarantine_share"))
+    min_rows = int(setting("quality_min_quarantined_rows"))
     max_drop = float(setting("quality_max_row_count_drop"))
     counts = _load_counts(conn, run_id)
     shrunken = _shrunken_files(conn, run_id, max_drop)
@@ -100,11 +108,13 @@ def _ingest_results(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dg.Ass
                 asset_key=_raw_key(entity),
                 check_name=QUARANTINE_CHECK,
                 passed=share <= max_quarantine,
+                severity=dg.AssetCheckSeverity.ERROR if quarantined >= min_rows else dg.AssetCheckSeverity.WARN,
                 metadata={
                     "rows_loaded": loaded,
                     "rows_quarantined": quarantined,
                     "quarantine_share": round(share, 6),
                     "max_share": max_quarantine,
+                    "blocks_from_rows": min_rows,
                     "unexpected_count": quarantined,
                 },
             )
@@ -160,10 +170,10 @@ def quality_definitions() -> dg.Definitions:
         step = context.op_execution_context
         as_of = as_of_for(step)
         with warehouse.writer(step), duckdb.connect(str(warehouse.paths.working_db), read_only=True) as conn:
+            loaded_on = _load_day(conn, step.run_id)
             for suite in raw_suites:
-                frame = read_columns(conn, suite, ROWS_OF_THIS_RUN, [step.run_id])
                 asset = dg.AssetKey(list(suite.asset_path))
-                for outcome in validate(frame, suite, as_of):
+                for outcome in validate_in_duckdb(conn, suite, as_of, ROWS_OF_THIS_RUN, [step.run_id], loaded_on):
                     yield _result(asset, outcome)
             yield from _ingest_results(conn, step.run_id)
 
@@ -178,9 +188,8 @@ def quality_definitions() -> dg.Definitions:
         as_of = as_of_for(step)
         with warehouse.writer(step), duckdb.connect(str(warehouse.paths.working_db), read_only=True) as conn:
             for suite in mart_suites:
-                frame = read_columns(conn, suite)
                 asset = dg.AssetKey(list(suite.asset_path))
-                for outcome in validate(frame, suite, as_of):
+                for outcome in validate_in_duckdb(conn, suite, as_of):
                     yield _result(asset, outcome)
 
     return dg.Definitions(asset_checks=[raw_export_checks, mart_distribution_checks])

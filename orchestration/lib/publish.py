@@ -3,7 +3,7 @@
 - `<warehouse>/published/clientele.duckdb`: schema `marts` with every mart plus `marts._publish_log`; built in
   a temporary file beside it and renamed over the old one, so a reader sees the old or the new file, never a
   partial one (a reader holding the old file keeps reading the old inode).
-- `<warehouse>/published/parquet`: a symlink to `parquet-<run id>/` with one Parquet file per mart; the link
+- `<warehouse>/published/parquet`: a symlink to `parquet-<run>-<time>/` with one Parquet file per mart; the link
   is swapped atomically, the previous directory removed afterwards.
 - Identifier columns (yml `meta: {pii: true}`) are published as salted SHA-256 hashes unless masking is off.
 """
@@ -60,6 +60,10 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _select_list(conn: duckdb.DuckDBPyConnection, mart: str, hashed: set[str]) -> str:
     columns = conn.execute(
         "select column_name from duckdb_columns() where database_name = 'working' and schema_name = 'marts' "
@@ -80,7 +84,7 @@ def _carry_publish_log(conn: duckdb.DuckDBPyConnection, previous: Path) -> None:
     conn.execute(PUBLISH_LOG_DDL)
     if not previous.exists():
         return
-    conn.execute(f"attach '{previous}' as previous (read_only)")
+    conn.execute(f"attach {_literal(previous)} as previous (read_only)")
     try:
         has_log = conn.execute(
             "select count(*) from duckdb_tables() where database_name = 'previous' and schema_name = 'marts' "
@@ -106,19 +110,27 @@ def _swap_parquet_link(link: Path, target: Path) -> None:
         shutil.rmtree(previous)
 
 
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResult:
     """Copy every mart from the working database into a new published file and Parquet set, then swap."""
     paths.published_dir.mkdir(parents=True, exist_ok=True)
     staged = paths.published_dir / f".{paths.published_db.name}.{request.run_id}.tmp"
     staged.unlink(missing_ok=True)
-    parquet_target = paths.published_dir / f"parquet-{request.run_id}"
-    shutil.rmtree(parquet_target, ignore_errors=True)
-    parquet_target.mkdir()
     published_at = datetime.now(UTC).replace(tzinfo=None)
+    # unique per attempt: a retried step must never remove the directory the live link points at
+    parquet_target = paths.published_dir / f"parquet-{request.run_id[:8]}-{published_at:%Y%m%dT%H%M%S%f}"
+    parquet_target.mkdir()
     row_counts: dict[str, int] = {}
     try:
         with duckdb.connect(str(staged)) as conn:
-            conn.execute(f"attach '{paths.working_db}' as working (read_only)")
+            conn.execute(f"attach {_literal(paths.working_db)} as working (read_only)")
             conn.execute("create schema marts")
             for mart in request.marts:
                 hashed = set(request.pii_columns.get(mart, [])) if request.mask_identifiers else set()
@@ -129,7 +141,9 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
                 )
                 row_counts[mart] = conn.execute(f"select count(*) from marts.{_quote(mart)}").fetchall()[0][0]
                 parquet_file = parquet_target / f"{mart}.parquet"
-                conn.execute(f"copy marts.{_quote(mart)} to '{parquet_file}' (format parquet, compression zstd)")
+                conn.execute(
+                    f"copy marts.{_quote(mart)} to {_literal(parquet_file)} (format parquet, compression zstd)"
+                )
             conn.execute("detach working")
             _carry_publish_log(conn, paths.published_db)
             conn.execute(
@@ -146,14 +160,16 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
                 ],
             )
             log_file = parquet_target / f"{PUBLISH_LOG}.parquet"
-            conn.execute(f"copy marts.{PUBLISH_LOG} to '{log_file}' (format parquet)")
+            conn.execute(f"copy marts.{PUBLISH_LOG} to {_literal(log_file)} (format parquet)")
             conn.execute("checkpoint")
         with open(staged, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staged, paths.published_db)
+        _fsync_directory(paths.published_dir)
     except BaseException:
         staged.unlink(missing_ok=True)
         shutil.rmtree(parquet_target, ignore_errors=True)
         raise
     _swap_parquet_link(paths.parquet_dir, parquet_target)
+    _fsync_directory(paths.published_dir)
     return PublishResult(paths.published_db, paths.parquet_dir, row_counts, published_at)

@@ -31,10 +31,10 @@ class SuiteModule:
     columns: dict[str, str]
     module: ModuleType
 
-    def suite(self, as_of: date):
+    def suite(self, as_of: date, loaded_on: date | None = None):
         from expectations._common import SuiteContext
 
-        return self.module.suite(SuiteContext(as_of=as_of))
+        return self.module.suite(SuiteContext(as_of=as_of, loaded_on=loaded_on))
 
     def suite_expectations(self) -> list[ExpectationSpec]:
         """Name, severity and description of each expectation (the as-of date only moves date bounds)."""
@@ -99,9 +99,9 @@ def _jsonable(values: list) -> list:
     return [value if isinstance(value, (int, float, str, bool)) or value is None else str(value) for value in values]
 
 
-def validate(frame, suite: SuiteModule, as_of: date) -> list[ExpectationOutcome]:
-    """Validate a frame against the suite; one outcome per expectation, in suite order."""
-    expectations = suite.suite(as_of).expectations
+def validate(frame, suite: SuiteModule, as_of: date, loaded_on: date | None = None) -> list[ExpectationOutcome]:
+    """Validate a frame with GX itself; one outcome per expectation, in suite order (the reference semantics)."""
+    expectations = suite.suite(as_of, loaded_on).expectations
     if frame.empty:
         return [
             ExpectationOutcome(check_name(e), True, is_blocking(e), {"rows_validated": 0, "note": "no rows to check"})

@@ -31,6 +31,8 @@ LEDGER_TABLE = "raw._ingest_ledger"
 MAX_LINE_BYTES = 64 << 20
 TRANSCODE_BLOCK_BYTES = 16 << 20
 ISO_OFFSET_PATTERN = r"(Z|[+-]\d{2}:?\d{2})$"
+JSONL_POINTERS_VARIABLE = "clientele_jsonl_pointers"
+UTC_ZONES = ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu")
 
 LINEAGE_TYPES = {
     "_source_file": "VARCHAR",
@@ -179,26 +181,48 @@ def _stage_csv(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, scratch_
         """,
         {"headers": list(detected.headers)},
     )
+    # `_in` is a view: the typed table is built from `_read` in one pass, without another copy of the text.
+    if conn.execute("SELECT count(*) FROM _rejects").fetchone()[0] == 0:
+        conn.execute("CREATE OR REPLACE TEMP VIEW _in AS SELECT rowid + 2 AS _source_row, * FROM _read")
+        return
     conn.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _in AS
-        SELECT r.rowid + 2 + (SELECT count(*) FROM _rejects j WHERE j.good_rows_before <= r.rowid + 1)
-                   AS _source_row,
-               r.*
-        FROM _read r
+        CREATE OR REPLACE TEMP TABLE _reject_offsets AS
+        SELECT good_rows_before, sum(count(*)) OVER (ORDER BY good_rows_before) AS rejects_up_to
+        FROM _rejects
+        GROUP BY good_rows_before
         """
     )
-    conn.execute("DROP TABLE _read")
+    conn.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW _in AS
+        SELECT r.rowid + 2 + coalesce(j.rejects_up_to, 0) AS _source_row, r.*
+        FROM _read r
+        ASOF LEFT JOIN _reject_offsets j ON r.rowid + 1 >= j.good_rows_before
+        """
+    )
+
+
+def _drop_staging(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
+    """Drop temporary staging tables and views (views first: they read the tables)."""
+    kinds = dict(
+        conn.execute(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'temp'"
+        ).fetchall()
+    )
+    for name in sorted(names, key=lambda n: kinds.get(n) != "VIEW"):
+        if name in kinds:
+            conn.execute(f"DROP {'VIEW' if kinds[name] == 'VIEW' else 'TABLE'} {name}")
 
 
 def _stage_jsonl(conn: duckdb.DuckDBPyConnection, detected: DetectedFile) -> None:
+    """`_read(line, json_kind)` in file order, `_rejects` for lines that are not JSON objects, `_in` a view."""
     width = len(detected.headers)
     pointers = ["/" + h.replace("~", "~0").replace("/", "~1") for h in detected.headers]
-    extracts = ", ".join(f"json_extract_string(obj, ?) AS c{i}" for i in range(width))
     conn.execute(
         """
         CREATE OR REPLACE TEMP TABLE _read AS
-        SELECT line
+        SELECT line, CASE WHEN json_valid(line) THEN json_type(line) END AS json_kind
         FROM read_csv(?, header = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '',
                       escape = '', auto_detect = false, max_line_size = ?)
         """,
@@ -206,34 +230,31 @@ def _stage_jsonl(conn: duckdb.DuckDBPyConnection, detected: DetectedFile) -> Non
     )
     conn.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _lines AS
-        SELECT rowid + 1 AS _source_row, line, CASE WHEN json_valid(line) THEN line END AS parsed
-        FROM _read
-        """
-    )
-    conn.execute("DROP TABLE _read")
-    conn.execute(
-        """
         CREATE OR REPLACE TEMP TABLE _rejects AS
-        SELECT _source_row, NULL::VARCHAR AS column_name, NULL::VARCHAR AS raw_value,
-               CASE WHEN parsed IS NULL THEN 'INVALID JSON: line is not valid JSON'
+        SELECT rowid + 1 AS _source_row, NULL::VARCHAR AS column_name, NULL::VARCHAR AS raw_value,
+               CASE WHEN json_kind IS NULL THEN 'INVALID JSON: line is not valid JSON'
                     ELSE 'NOT AN OBJECT: line is JSON but not an object' END AS reason,
                line AS raw_record
-        FROM _lines
-        WHERE nullif(trim(line), '') IS NOT NULL
-          AND (parsed IS NULL OR json_type(parsed) <> 'OBJECT')
+        FROM _read
+        WHERE nullif(trim(line), '') IS NOT NULL AND json_kind IS DISTINCT FROM 'OBJECT'
         """
     )
+    # One parse per line extracts every column; the JSON pointers are bound through a variable because
+    # a view cannot hold parameters.
+    conn.execute(f"SET VARIABLE {JSONL_POINTERS_VARIABLE} = ?::VARCHAR[]", [pointers])
+    extracts = ", ".join(f"field_values[{i + 1}] AS c{i}" for i in range(width))
     conn.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _in AS
+        CREATE OR REPLACE TEMP VIEW _in AS
         SELECT _source_row, {extracts}
-        FROM (SELECT _source_row, CASE WHEN json_type(parsed) = 'OBJECT' THEN parsed END AS obj FROM _lines)
-        WHERE obj IS NOT NULL
-        """,
-        pointers,
+        FROM (
+            SELECT rowid + 1 AS _source_row,
+                   json_extract_string(line, getvariable('{JSONL_POINTERS_VARIABLE}')) AS field_values
+            FROM _read
+            WHERE json_kind = 'OBJECT'
+        )
+        """
     )
-    conn.execute("DROP TABLE _lines")
 
 
 def _xlsx_cell_text(value) -> str | None:
@@ -276,10 +297,11 @@ def _stage_xlsx(conn: duckdb.DuckDBPyConnection, detected: DetectedFile) -> None
     )
 
 
-def _parse_expression(column: CanonicalColumn, text: str) -> str:
+def _parse_expression(column: CanonicalColumn, text: str, naive_is_utc: bool = False) -> str:
     """SQL parsing one trimmed text value into the canonical type (NULL when it cannot).
 
-    Uses the named parameters $thousands_separator, $date_formats and $timezone.
+    Uses the named parameters $thousands_separator, $date_formats and $timezone. With `naive_is_utc` (the
+    profile's time zone is UTC) naive timestamps are kept as they are: the UTC round trip is the identity.
     """
     data_type = column.data_type.lower()
     if data_type == "varchar":
@@ -295,11 +317,13 @@ def _parse_expression(column: CanonicalColumn, text: str) -> str:
         )
     if data_type == "timestamp":
         # Offsets are honoured (stored as UTC); naive values are read in the profile's time zone.
+        naive = f"coalesce(TRY_CAST({text} AS TIMESTAMP), {vendor_format})"
+        if not naive_is_utc:
+            naive = f"timezone('UTC', timezone($timezone, {naive}))"
         return (
             f"CASE WHEN regexp_matches({text}, '{ISO_OFFSET_PATTERN}') "
             f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) "
-            f"ELSE timezone('UTC', timezone($timezone, coalesce(TRY_CAST({text} AS TIMESTAMP), {vendor_format}))) "
-            "END"
+            f"ELSE {naive} END"
         )
     raise ValueError(f"canonical column {column.name} has unsupported data_type {column.data_type!r}")
 
@@ -313,6 +337,7 @@ def _build_typed_table(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, 
         "date_formats": list(profile.date_formats) or ["%Y-%m-%d"],
         "timezone": profile.timezone,
     }
+    naive_is_utc = profile.timezone in UTC_ZONES
     texts, parsed, checks = [], [], []
     for column in canonical_schema()[detected.entity]:
         ident = quote_identifier(column.name)
@@ -325,7 +350,7 @@ def _build_typed_table(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, 
             params[f"map_{column.name}"] = value_maps[column.name]
             source = f"coalesce(map_extract(${'map_' + column.name}::MAP(VARCHAR, VARCHAR), {source})[1], {source})"
         texts.append(f"{source} AS {text_ident}")
-        parsed.append(f"{_parse_expression(column, text_ident)} AS {ident}")
+        parsed.append(f"{_parse_expression(column, text_ident, naive_is_utc)} AS {ident}")
         name_literal = column.name.replace("'", "''")
         if column.required:
             checks.append(
@@ -338,12 +363,20 @@ def _build_typed_table(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, 
                 f"'value': {text_ident}, 'reason': 'cannot parse as {column.data_type}'}} END"
             )
     problems = "list_filter([" + ", ".join(checks) + "], lambda p: p IS NOT NULL)" if checks else "[]"
+    record_sql, header_params = _record_json(detected)
+    params.update(header_params)
+    canonical = ", ".join(quote_identifier(c.name) for c in canonical_schema()[detected.entity])
+    # Only what the inserts need: typed values, the problems, and the original record of problem rows.
     sql = f"""
         CREATE OR REPLACE TEMP TABLE _typed AS
-        SELECT *, {problems} AS _problems
+        SELECT _source_row, {canonical}, _problems,
+               CASE WHEN len(_problems) > 0 THEN {record_sql} END AS _raw_record
         FROM (
-            SELECT *, {", ".join(parsed)}
-            FROM (SELECT *, {", ".join(texts)} FROM _in)
+            SELECT *, {problems} AS _problems
+            FROM (
+                SELECT *, {", ".join(parsed)}
+                FROM (SELECT *, {", ".join(texts)} FROM _in)
+            )
         )
         """
     conn.execute(sql, {name: value for name, value in params.items() if f"${name}" in sql})
@@ -382,6 +415,7 @@ def load_file(
     else:
         _stage_xlsx(conn, detected)
     _build_typed_table(conn, detected, profile)
+    _drop_staging(conn, ("_in", "_read", "_reject_offsets"))
 
     stat_after = path.stat()
     if (stat_after.st_size, stat_after.st_mtime_ns) != (detected.size, detected.mtime_ns):
@@ -400,7 +434,6 @@ def load_file(
         "entity": detected.entity,
         "run_id": run_id,
     }
-    record_sql, header_params = _record_json(detected)
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(
@@ -418,14 +451,14 @@ def load_file(
             SELECT $entity, $source_file, _source_row, $file_hash, $profile,
                    _problems[1].column, _problems[1].value,
                    array_to_string(list_transform(_problems, lambda p: p.column || ': ' || p.reason), '; '),
-                   {record_sql}, $loaded_at, $run_id
+                   _raw_record, $loaded_at, $run_id
             FROM _typed WHERE len(_problems) > 0
             UNION ALL
             SELECT $entity, $source_file, _source_row, $file_hash, $profile,
                    column_name, raw_value, reason, raw_record, $loaded_at, $run_id
             FROM _rejects
             """,
-            {**lineage, **header_params},
+            lineage,
         )
         loaded, quarantined_rows, rejected = conn.execute(
             "SELECT count(*) FILTER (WHERE len(_problems) = 0), count(*) FILTER (WHERE len(_problems) > 0), "
@@ -453,8 +486,7 @@ def load_file(
         conn.execute("ROLLBACK")
         raise
     finally:
-        for temp in ("_in", "_typed", "_rejects"):
-            conn.execute(f"DROP TABLE IF EXISTS {temp}")
+        _drop_staging(conn, ("_in", "_read", "_reject_offsets", "_typed", "_rejects"))
         shutil.rmtree(scratch_dir / detected.file_hash, ignore_errors=True)
         (scratch_dir / f"{detected.file_hash}.csv").unlink(missing_ok=True)
     return FileLoadResult(
