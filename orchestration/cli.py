@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, PROJECT_ROOT, parse_as_of
@@ -57,10 +58,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     inbox = Path(args.inbox or os.environ.get(ENV_INBOX, "data/inbox")).resolve()
     warehouse = Path(args.warehouse or os.environ.get(ENV_WAREHOUSE, "warehouse")).resolve()
     ensure_dagster_home()
-    as_of = parse_as_of(args.as_of)
-    outcome = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=as_of, job_name=args.job, echo=_say)
-    _say(outcome.summary())
-    return 0 if outcome.success else 1
+    first = parse_as_of(args.as_of)
+    last = parse_as_of(args.to) if args.to else first
+    if last < first:
+        _say(f"--to {last} is before --as-of {first}")
+        return 2
+    dates = [first + timedelta(days=offset) for offset in range(0, (last - first).days + 1, args.every)]
+    for as_of in dates:
+        # a backfill loads the inbox once (the ledger skips known files), then rebuilds each date's history
+        job = args.job if as_of == dates[0] else (args.job if args.job != "full_refresh" else "segments_only")
+        outcome = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=as_of, job_name=job, echo=_say)
+        _say(outcome.summary())
+        if not outcome.success:
+            return 1
+    return 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -103,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--inbox", help=f"export files to load (default ${ENV_INBOX} or data/inbox)")
     run.add_argument("--warehouse", help=f"warehouse directory (default ${ENV_WAREHOUSE} or warehouse/)")
     run.add_argument("--as-of", help="compute everything as of this date, YYYY-MM-DD (default today)")
+    run.add_argument("--to", help="backfill: run every date from --as-of to this date (inclusive), in order")
+    run.add_argument("--every", type=int, default=1, help="backfill step in days (default 1; 7 = weekly)")
     run.add_argument("--job", default="full_refresh", help="job to run (default full_refresh)")
     run.set_defaults(func=cmd_run)
 
