@@ -1,0 +1,168 @@
+"""The Dagster UI in a real browser: a webserver on a free local port, a run launched through GraphQL, then
+headless Chromium (Debian's package, driven by Playwright) checks the asset graph, an asset's checks, the
+schedule and the sensors. Screenshots land in tests/artifacts/."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib.dbt_project import prepare_dbt_manifest
+from orchestration.lib.demo_data import generate_demo_exports
+from orchestration.lib.run_tags import AS_OF_TAG
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+LOCATION = "orchestration.definitions"
+AS_OF = date(2026, 6, 30)
+LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}"""
+STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(base: str, query: str, variables: dict) -> dict:
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["data"]
+
+
+def _wait_until_up(base: str, server: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "dagster-webserver exited"
+        try:
+            with urllib.request.urlopen(f"{base}/server_info", timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    raise TimeoutError("dagster-webserver did not come up")
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("ui")
+    inbox, warehouse, home = root / "inbox", root / "warehouse", root / "dagster_home"
+    home.mkdir()
+    # default run coordinator: runs launched from the UI start at once, without the daemon
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    generate_demo_exports(inbox, 150, seed=9, profile="generic", end_date=AS_OF)
+    prepare_dbt_manifest()
+    port = _free_port()
+    env = os.environ | {
+        "DAGSTER_HOME": str(home),
+        "CLIENTELE_INBOX": str(inbox),
+        "CLIENTELE_WAREHOUSE": str(warehouse),
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-webserver"), "-m", LOCATION, "-h", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def finished_run(webserver: str) -> str:
+    params = {
+        "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": "full_refresh"},
+        "executionMetadata": {"tags": [{"key": AS_OF_TAG, "value": AS_OF.isoformat()}]},
+    }
+    launched = _graphql(webserver, LAUNCH, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline = time.monotonic() + 900
+    status = None
+    while time.monotonic() < deadline:
+        status = _graphql(webserver, STATUS, {"id": run_id})["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            break
+        time.sleep(3)
+    assert status == "SUCCESS", status
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def page(webserver: str):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.set_default_timeout(60_000)
+        yield page
+        browser.close()
+
+
+def test_the_run_shows_success_and_the_asset_graph_connects_exports_to_publication(page, webserver, finished_run):
+    page.goto(f"{webserver}/runs/{finished_run}")
+    page.get_by_text("Success").first.wait_for()
+    page.goto(f"{webserver}/asset-groups")
+    page.get_by_text("published_marts").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "asset_graph.png"), full_page=True)
+    page.goto(f"{webserver}/assets")
+    for key in ("raw_orders", "published_marts", "crm_export_files"):
+        page.get_by_text(key).first.wait_for()
+
+
+def test_an_asset_page_lists_its_checks(page, webserver, finished_run):
+    page.goto(f"{webserver}/assets/raw_orders?view=checks")
+    for check in ("quarantine_share", "row_count_drift", "gx_column_values_to_be_between__amount"):
+        page.get_by_text(check).first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "raw_orders_checks.png"), full_page=True)
+    page.goto(f"{webserver}/assets/marts/customer_segments")
+    page.get_by_text("segment_sizes").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "customer_segments.png"), full_page=True)
+
+
+def test_the_schedule_and_sensors_are_listed(page, webserver):
+    page.goto(f"{webserver}/automation")
+    for name in ("nightly_refresh", "inbox_sensor", "record_run_failure"):
+        page.get_by_text(name).first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "automation.png"), full_page=True)
