@@ -1,6 +1,6 @@
 {#- Movements between consecutive as-of dates of the history, per segment dimension (value tier,
     lifecycle stage, RFM segment); revenue = trailing-12-month net revenue at the later date. Customers new
-    at the later date come from none; customers missing from it go to none. -#}
+    at the later date come from absent; customers missing from it go to absent. -#}
 with
 
 history as (
@@ -82,8 +82,8 @@ moves as (
         coalesce(before_move.from_as_of_date, after_move.from_as_of_date) as from_as_of_date,
         coalesce(before_move.to_as_of_date, after_move.to_as_of_date) as to_as_of_date,
         coalesce(before_move.segment_dimension, after_move.segment_dimension) as segment_dimension,
-        coalesce(before_move.segment_value, 'none') as from_segment,
-        coalesce(after_move.segment_value, 'none') as to_segment,
+        coalesce(before_move.segment_value, 'absent') as from_segment,
+        coalesce(after_move.segment_value, 'absent') as to_segment,
         coalesce(after_move.trailing_12m_net_revenue, 0) as revenue
 
     from before_move
