@@ -45,18 +45,16 @@ attributed as (
 
 numbered as (
 
+    {#- One sort serves both numbers: the purchase number is the running count of completed orders. #}
     select
         *,
-        row_number() over (
-            partition by customer_key
-            order by order_date asc, order_key asc
-        ) as customer_order_number,
-        row_number() over (
-            partition by customer_key, is_completed
-            order by order_date asc, order_key asc
-        ) as number_within_completion_status
+        row_number() over customer_orders as customer_order_number,
+        count(case when is_completed then 1 end) over (
+            customer_orders rows between unbounded preceding and current row
+        ) as completed_orders_so_far
 
     from attributed
+    window customer_orders as (partition by customer_key order by order_date asc, order_key asc)
 
 ),
 
@@ -78,7 +76,7 @@ final as (
         amount,
         net_amount,
         customer_order_number,
-        case when is_completed then number_within_completion_status end as customer_purchase_number
+        case when is_completed then completed_orders_so_far end as customer_purchase_number
 
     from numbered
 
