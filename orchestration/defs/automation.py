@@ -2,10 +2,13 @@
 
 Runs of both jobs carry the tag clientele/warehouse=writer; the instance (orchestration/instance/dagster.yaml)
 starts one such run at a time, so the schedule, the inbox sensor and a manual run never collide on DuckDB.
+The schedule's cron and timezone are the vars schedule_cron / schedule_timezone of dbt_project.yml, overridden
+by CLIENTELE_SCHEDULE_CRON / CLIENTELE_TIMEZONE.
 """
 
 import os
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -16,9 +19,10 @@ from orchestration.lib.settings import setting
 WRITER_TAGS = {"clientele/warehouse": "writer"}
 FULL_REFRESH_JOB = "full_refresh"
 SEGMENTS_ONLY_JOB = "segments_only"
+NIGHTLY_SCHEDULE = "nightly_refresh"
+FRESHNESS_SENSOR = "published_marts_freshness"
 ENV_SCHEDULE_CRON = "CLIENTELE_SCHEDULE_CRON"
 ENV_TIMEZONE = "CLIENTELE_TIMEZONE"
-DEFAULT_CRON = "0 2 * * *"
 
 full_refresh = dg.define_asset_job(
     FULL_REFRESH_JOB,
@@ -36,17 +40,39 @@ segments_only = dg.define_asset_job(
 )
 
 
-@dg.schedule(
-    cron_schedule=os.environ.get(ENV_SCHEDULE_CRON, DEFAULT_CRON),
-    execution_timezone=os.environ.get(ENV_TIMEZONE, "UTC"),
-    job=full_refresh,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Nightly full refresh as of the scheduled date (CLIENTELE_SCHEDULE_CRON, CLIENTELE_TIMEZONE). "
-    "The run key is the date, so a date runs once; re-running it by hand replaces that date's history.",
-)
-def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    as_of = context.scheduled_execution_time.date().isoformat()
-    return dg.RunRequest(run_key=as_of, tags={AS_OF_TAG: as_of})
+def schedule_cron() -> str:
+    return os.environ.get(ENV_SCHEDULE_CRON) or str(setting("schedule_cron"))
+
+
+def schedule_timezone() -> str:
+    return os.environ.get(ENV_TIMEZONE) or str(setting("schedule_timezone"))
+
+
+def scheduled_today() -> date:
+    """Today in the schedule's timezone: the as-of date of runs started by the schedule or a sensor."""
+    return datetime.now(ZoneInfo(schedule_timezone())).date()
+
+
+def build_nightly_schedule(cron: str, timezone: str) -> dg.ScheduleDefinition:
+    """The nightly full refresh as of the scheduled date (in `timezone`); the run key is that date."""
+
+    @dg.schedule(
+        name=NIGHTLY_SCHEDULE,
+        cron_schedule=cron,
+        execution_timezone=timezone,
+        job=full_refresh,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=f"Full refresh at '{cron}' ({timezone}) as of the scheduled date; the run key is the date, so "
+        "a date runs once. Re-running a date by hand replaces that date's history.",
+    )
+    def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        scheduled = context.scheduled_execution_time
+        zone = ZoneInfo(timezone)
+        local = scheduled.replace(tzinfo=zone) if scheduled.tzinfo is None else scheduled.astimezone(zone)
+        as_of = local.date().isoformat()
+        return dg.RunRequest(run_key=as_of, tags={AS_OF_TAG: as_of})
+
+    return nightly_refresh
 
 
 @dg.definitions
@@ -59,7 +85,7 @@ def automation_definitions() -> dg.Definitions:
     )
     return dg.Definitions(
         jobs=[full_refresh, segments_only],
-        schedules=[nightly_refresh],
+        schedules=[build_nightly_schedule(schedule_cron(), schedule_timezone())],
         asset_checks=checks,
-        sensors=[dg.build_sensor_for_freshness_checks(freshness_checks=checks, name="published_marts_freshness")],
+        sensors=[dg.build_sensor_for_freshness_checks(freshness_checks=checks, name=FRESHNESS_SENSOR)],
     )

@@ -1,11 +1,18 @@
 """The code location loads, with the jobs, schedule, sensors, assets and checks data engineers rely on."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 
 from orchestration.definitions import defs
+from orchestration.defs.automation import (
+    ENV_SCHEDULE_CRON,
+    ENV_TIMEZONE,
+    build_nightly_schedule,
+    schedule_cron,
+    schedule_timezone,
+)
 from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.schema import ENTITIES
 
@@ -55,6 +62,20 @@ def test_the_nightly_schedule_runs_as_of_the_scheduled_date(definitions):
     assert request.run_key == "2026-03-04" and request.tags[AS_OF_TAG] == "2026-03-04"
 
 
-def test_sensors_exist(definitions):
-    names = {sensor.name for sensor in definitions.sensors}
-    assert {"inbox_sensor", "archive_loaded_exports", "record_run_failure", "published_marts_freshness"} <= names
+def test_the_schedule_follows_the_configured_cron_and_timezone(monkeypatch):
+    monkeypatch.setenv(ENV_SCHEDULE_CRON, "30 1 * * *")
+    monkeypatch.setenv(ENV_TIMEZONE, "Asia/Shanghai")
+    schedule = build_nightly_schedule(schedule_cron(), schedule_timezone())
+    assert schedule.cron_schedule == "30 1 * * *" and schedule.execution_timezone == "Asia/Shanghai"
+    # 01:30 on 5 March in Shanghai is 17:30 UTC on 4 March: the as-of date is the local date
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 4, 17, 30, tzinfo=UTC))
+    assert schedule.evaluate_tick(context).run_requests[0].tags[AS_OF_TAG] == "2026-03-05"
+
+
+def test_sensors_watch_what_they_say(definitions):
+    sensors = {sensor.name: sensor for sensor in definitions.sensors}
+    assert {"inbox_sensor", "archive_loaded_exports", "record_run_failure", "published_marts_freshness"} <= set(sensors)
+    assert sensors["inbox_sensor"].job_name == "full_refresh"
+    # failures of any job (ad hoc materializations included) are recorded, from the first daemon start
+    assert sensors["record_run_failure"].default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensors["inbox_sensor"].default_status == dg.DefaultSensorStatus.STOPPED
