@@ -8,7 +8,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from orchestration.lib.ingest.detect import file_sha256, list_export_files
+from orchestration.lib.ingest.load import LEDGER_TABLE
 
 
 @dataclass
@@ -29,11 +32,33 @@ class InboxCursor:
         return json.dumps({"hashes": sorted(self.hashes), "stats": self.stats}, separators=(",", ":"))
 
 
-def new_export_files(inbox: Path, cursor: InboxCursor) -> tuple[dict[str, str], InboxCursor]:
-    """Files whose content was not seen before: {relative path: sha256}, and the updated cursor."""
+def loaded_hashes(working_db: Path) -> set[str]:
+    """Content hashes in the ingest ledger. Best effort: empty when the database is missing or a run is writing
+    it (DuckDB refuses readers then); the sensor's cursor still remembers what it saw."""
+    if not working_db.exists():
+        return set()
+    schema, table = LEDGER_TABLE.split(".")
+    try:
+        with duckdb.connect(str(working_db), read_only=True) as conn:
+            exists = conn.execute(
+                "select 1 from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+            ).fetchall()
+            if not exists:
+                return set()
+            return {digest for (digest,) in conn.execute(f"select _file_hash from {LEDGER_TABLE}").fetchall()}
+    except duckdb.IOException:
+        return set()
+
+
+def new_export_files(
+    inbox: Path, cursor: InboxCursor, already_loaded: set[str] | frozenset[str] = frozenset()
+) -> tuple[dict[str, str], InboxCursor]:
+    """Files whose content was neither seen by the sensor nor loaded before: {relative path: sha256}, and the
+    updated cursor (unchanged files, by size and mtime, are not hashed again)."""
     inbox = inbox.resolve()
     stats: dict[str, list] = {}
     new: dict[str, str] = {}
+    new_digests: set[str] = set()
     for path in list_export_files(inbox):
         relative = path.relative_to(inbox).as_posix()
         stat = path.stat()
@@ -43,9 +68,11 @@ def new_export_files(inbox: Path, cursor: InboxCursor) -> tuple[dict[str, str], 
         else:
             digest = file_sha256(path)
         stats[relative] = [stat.st_size, stat.st_mtime_ns, digest]
-        if digest not in cursor.hashes and digest not in new.values():
+        if digest not in cursor.hashes and digest not in already_loaded and digest not in new_digests:
             new[relative] = digest
-    return new, InboxCursor(cursor.hashes | set(new.values()), stats)
+            new_digests.add(digest)
+    loaded_here = {digest for _, _, digest in stats.values()} & set(already_loaded)
+    return new, InboxCursor(cursor.hashes | loaded_here | new_digests, stats)
 
 
 def file_set_key(hashes: dict[str, str]) -> str:
