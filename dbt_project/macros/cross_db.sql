@@ -27,5 +27,18 @@
 
 {#- Whole number of days between two dates or timestamps (end - start). -#}
 {% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between', 'clientele')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_date, end_date) -%}
     {{ dbt.datediff(start_date, end_date, 'day') }}
+{%- endmacro %}
+
+{#- Hour boundaries crossed between two timestamps (end - start). -#}
+{% macro hours_between(start_timestamp, end_timestamp) -%}
+    {{ return(adapter.dispatch('hours_between', 'clientele')(start_timestamp, end_timestamp)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(start_timestamp, end_timestamp) -%}
+    {{ dbt.datediff(start_timestamp, end_timestamp, 'hour') }}
 {%- endmacro %}
