@@ -42,3 +42,21 @@
 {% macro default__hours_between(start_timestamp, end_timestamp) -%}
     {{ dbt.datediff(start_timestamp, end_timestamp, 'hour') }}
 {%- endmacro %}
+
+{#- Incremental "replace the rows of each as-of date": strategy and partitioning per adapter (DuckDB deletes
+    and inserts by key; Spark overwrites the date's partitions). -#}
+{% macro replace_by_key_strategy() -%}
+    {{ return(adapter.dispatch('replace_by_key_strategy', 'clientele')()) }}
+{%- endmacro %}
+
+{% macro default__replace_by_key_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro replace_by_key_partitions(key) -%}
+    {{ return(adapter.dispatch('replace_by_key_partitions', 'clientele')(key)) }}
+{%- endmacro %}
+
+{% macro default__replace_by_key_partitions(key) -%}
+    {{ return(none) }}
+{%- endmacro %}

@@ -103,3 +103,12 @@
 
     where is_child
 {%- endmacro %}
+
+{#- Incremental replace of an as-of date: dynamic partition overwrite (parquet tables have no delete). -#}
+{% macro spark__replace_by_key_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{% macro spark__replace_by_key_partitions(key) -%}
+    {{ return([key]) }}
+{%- endmacro %}
