@@ -16,9 +16,13 @@ WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.ym
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python, so an un-activated virtualenv works too."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
+    """`clientele-dbt` (dbt, plus Python models on a local Spark session) installed beside this Python, so an
+    un-activated virtualenv works too; else dbt."""
+    for name in ("clientele-dbt", "dbt"):
+        beside = Path(sys.executable).parent / name
+        if beside.exists():
+            return str(beside)
+    return "dbt"
 
 
 def ensure_dbt_on_path() -> None:

@@ -54,6 +54,11 @@ class WarehousePaths:
         return self.warehouse_dir / "spark"
 
     @property
+    def spark_tables_dir(self) -> Path:
+        """Where the session's managed tables are written (profiles.yml `spark.sql.warehouse.dir`)."""
+        return self.spark_dir / "tables"
+
+    @property
     def writer_lock(self) -> Path:
         return self.warehouse_dir / ".writer.lock"
 
