@@ -60,3 +60,13 @@
 {% macro default__replace_by_key_partitions(key) -%}
     {{ return(none) }}
 {%- endmacro %}
+
+{#- post-hook: contract not_null constraints where the adapter does not enforce them at write time (DuckDB
+    does; Spark's parquet tables do not). A violation fails the model, so nothing downstream is published. -#}
+{% macro enforce_not_null_constraints() -%}
+    {{ return(adapter.dispatch('enforce_not_null_constraints', 'clientele')()) }}
+{%- endmacro %}
+
+{% macro default__enforce_not_null_constraints() -%}
+    {{ return('') }}
+{%- endmacro %}

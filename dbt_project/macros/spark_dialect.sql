@@ -112,3 +112,36 @@
 {% macro spark__replace_by_key_partitions(key) -%}
     {{ return([key]) }}
 {%- endmacro %}
+
+{% macro spark__enforce_not_null_constraints() -%}
+    {%- if execute and model.get('contract', {}).get('enforced') -%}
+        {%- set columns = [] -%}
+        {%- for name, column in model.columns.items() -%}
+            {%- if column.get('constraints', []) | selectattr('type', 'equalto', 'not_null') | list -%}
+                {%- do columns.append(name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if columns -%}
+            {%- set counts -%}
+                select
+                {%- for name in columns %}
+                    count(case when {{ adapter.quote(name) }} is null then 1 end){{ ',' if not loop.last }}
+                {%- endfor %}
+                from {{ this }}
+            {%- endset -%}
+            {%- set row = run_query(counts).rows[0] -%}
+            {%- set violated = [] -%}
+            {%- for name in columns -%}
+                {%- if row[loop.index0] > 0 -%}
+                    {%- do violated.append(name ~ ' (' ~ row[loop.index0] ~ ' nulls)') -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if violated -%}
+                {{ exceptions.raise_compiler_error(
+                    'not_null constraint violated in ' ~ this ~ ': ' ~ violated | join(', ')
+                ) }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
