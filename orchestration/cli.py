@@ -53,6 +53,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.target:  # before the pipeline's imports: the dbt project and the readers pick the engine from it
+        os.environ["CLIENTELE_DBT_TARGET"] = args.target
     from orchestration.lib.pipeline import run_pipeline
 
     inbox = Path(args.inbox or os.environ.get(ENV_INBOX, "data/inbox")).resolve()
@@ -117,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--to", help="backfill: run every date from --as-of to this date (inclusive), in order")
     run.add_argument("--every", type=int, default=1, help="backfill step in days (default 1; 7 = weekly)")
     run.add_argument("--job", default="full_refresh", help="job to run (default full_refresh)")
+    run.add_argument(
+        "--target", help="dbt target in dbt_project/profiles.yml: duckdb (default), spark, spark_thrift, spark_http"
+    )
     run.set_defaults(func=cmd_run)
 
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1 with the persistent instance")

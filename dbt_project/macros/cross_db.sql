@@ -27,5 +27,46 @@
 
 {#- Whole number of days between two dates or timestamps (end - start). -#}
 {% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between', 'clientele')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_date, end_date) -%}
     {{ dbt.datediff(start_date, end_date, 'day') }}
+{%- endmacro %}
+
+{#- Hour boundaries crossed between two timestamps (end - start). -#}
+{% macro hours_between(start_timestamp, end_timestamp) -%}
+    {{ return(adapter.dispatch('hours_between', 'clientele')(start_timestamp, end_timestamp)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(start_timestamp, end_timestamp) -%}
+    {{ dbt.datediff(start_timestamp, end_timestamp, 'hour') }}
+{%- endmacro %}
+
+{#- Incremental "replace the rows of each as-of date": strategy and partitioning per adapter (DuckDB deletes
+    and inserts by key; Spark overwrites the date's partitions). -#}
+{% macro replace_by_key_strategy() -%}
+    {{ return(adapter.dispatch('replace_by_key_strategy', 'clientele')()) }}
+{%- endmacro %}
+
+{% macro default__replace_by_key_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro replace_by_key_partitions(key) -%}
+    {{ return(adapter.dispatch('replace_by_key_partitions', 'clientele')(key)) }}
+{%- endmacro %}
+
+{% macro default__replace_by_key_partitions(key) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- post-hook: contract not_null constraints where the adapter does not enforce them at write time (DuckDB
+    does; Spark's parquet tables do not). A violation fails the model, so nothing downstream is published. -#}
+{% macro enforce_not_null_constraints() -%}
+    {{ return(adapter.dispatch('enforce_not_null_constraints', 'clientele')()) }}
+{%- endmacro %}
+
+{% macro default__enforce_not_null_constraints() -%}
+    {{ return('') }}
 {%- endmacro %}

@@ -19,6 +19,7 @@ from orchestration.lib.dbt_metadata import materialization_metadata
 from orchestration.lib.dbt_project import clientele_dbt_project, dbt_executable
 from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.settings import ENV_AS_OF, ENV_WAREHOUSE
+from orchestration.lib.spark_tables import builds_on_spark
 
 OWNERS = ["team:analytics-engineering"]
 GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -57,7 +58,7 @@ def _with_warehouse_metadata(
         elif isinstance(event, dg.AssetMaterialization):
             keys[id(event)] = event.asset_key
     extra = {}
-    if os.path.exists(database):
+    if os.path.exists(database) and not builds_on_spark():  # Spark's tables are not in the working file
         with duckdb.connect(database, read_only=True) as conn:
             extra = materialization_metadata(conn, set(keys.values()))
     for event in events:

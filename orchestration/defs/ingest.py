@@ -8,6 +8,7 @@ from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.lib.ingest.detect import DetectedFile, detect_file, list_export_files
 from orchestration.lib.ingest.errors import IngestError
 from orchestration.lib.ingest.load import ensure_raw_schema, load_file, quote_identifier
+from orchestration.lib.lake import RAW_LAKE_SCHEMA, is_landed, land_raw_tables
 from orchestration.lib.schema import ENTITIES, load_profiles
 
 OWNERS = ["team:data-platform"]
@@ -61,7 +62,8 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
         description=f"Raw CRM {entity} in `raw.{entity}` of the working database: canonical typed columns "
         "plus lineage (_source_file, _source_row, _file_hash, _source_profile, _loaded_at). Rows that cannot "
         "be parsed go to `raw._quarantine` with file, row, column and reason; a file already loaded "
-        "(same content hash) adds nothing.",
+        "(same content hash) adds nothing. The table, quarantine and ledger are also landed as Parquet under "
+        "`<warehouse>/lake/raw/` for the Spark target.",
     )
     def raw_entity(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, crm_export_files: list[dict]
@@ -95,6 +97,12 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
             quarantined_total = conn.execute(
                 "SELECT count(*) FROM raw._quarantine WHERE entity = ?", [entity]
             ).fetchall()[0][0]
+            lake_tables = [entity, "_quarantine", "_ingest_ledger"]
+            lake = warehouse.paths.lake_dir
+            if any(not r.skipped_as_duplicate for r in results) or not all(
+                is_landed(lake, RAW_LAKE_SCHEMA, t) for t in lake_tables
+            ):
+                land_raw_tables(conn, lake, lake_tables)
         new = [r for r in results if not r.skipped_as_duplicate]
         per_file = "\n".join(
             f"| {r.relative_name} | {r.profile} | {r.rows_in_file:,} | {r.rows_loaded:,} | {r.rows_quarantined:,} |"

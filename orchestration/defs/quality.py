@@ -15,6 +15,7 @@ from orchestration.lib.quality_sql import validate_in_duckdb
 from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.schema import ENTITIES
 from orchestration.lib.settings import setting
+from orchestration.lib.spark_tables import built_tables_reader
 
 QUARANTINE_CHECK = "quarantine_share"
 DRIFT_CHECK = "row_count_drift"
@@ -186,7 +187,7 @@ def quality_definitions() -> dg.Definitions:
     def mart_distribution_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         step = context.op_execution_context
         as_of = as_of_for(step)
-        with warehouse.writer(step), duckdb.connect(str(warehouse.paths.working_db), read_only=True) as conn:
+        with warehouse.writer(step), built_tables_reader(warehouse.paths) as conn:
             for suite in mart_suites:
                 asset = dg.AssetKey(list(suite.asset_path))
                 for outcome in validate_in_duckdb(conn, suite, as_of):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from functools import cache
 from pathlib import Path
@@ -10,15 +11,20 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.lib.spark_tables import builds_on_spark
 
 ENV_DBT_TARGET = "CLIENTELE_DBT_TARGET"
 WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python, so an un-activated virtualenv works too."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
+    """`clientele-dbt` (dbt, plus Python models on a local Spark session) installed beside this Python, so an
+    un-activated virtualenv works too; else dbt."""
+    for name in ("clientele-dbt", "dbt"):
+        beside = Path(sys.executable).parent / name
+        if beside.exists():
+            return str(beside)
+    return "dbt"
 
 
 def ensure_dbt_on_path() -> None:
@@ -46,9 +52,19 @@ def _newest_source_mtime() -> float:
     return newest
 
 
+def _manifest_adapter(manifest: Path) -> str | None:
+    """The adapter a manifest was parsed for (its metadata opens the file)."""
+    with open(manifest, "rb") as fh:
+        found = re.search(rb'"adapter_type": "([a-z_]+)"', fh.read(4096))
+    return found.group(1).decode() if found else None
+
+
 def manifest_is_stale(manifest: Path | None = None) -> bool:
+    """Older than the project's sources, or parsed for the other engine (DuckDB and Spark differ in config)."""
     manifest = manifest or clientele_dbt_project().manifest_path
-    return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime()
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        return True
+    return _manifest_adapter(manifest) != ("spark" if builds_on_spark() else "duckdb")
 
 
 def prepare_dbt_manifest(force: bool = False) -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.settings import WarehousePaths
+from orchestration.lib.spark_tables import attach_built_tables
 
 ENV_PII_SALT = "CLIENTELE_PII_SALT"
 PUBLISH_LOG = "_publish_log"
@@ -130,7 +131,7 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
     row_counts: dict[str, int] = {}
     try:
         with duckdb.connect(str(staged)) as conn:
-            conn.execute(f"attach {_literal(paths.working_db)} as working (read_only)")
+            attach_built_tables(conn, paths, "working")
             conn.execute("create schema marts")
             for mart in request.marts:
                 hashed = set(request.pii_columns.get(mart, [])) if request.mask_identifiers else set()

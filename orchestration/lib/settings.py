@@ -44,6 +44,21 @@ class WarehousePaths:
         return self.published_dir / "parquet"
 
     @property
+    def lake_dir(self) -> Path:
+        """Parquet both engines read: `raw/<table>/` after each ingest, `marts/<mart>/` from a Spark build."""
+        return self.warehouse_dir / "lake"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark session's metastore and managed tables (the `spark` dbt target, session method)."""
+        return self.warehouse_dir / "spark"
+
+    @property
+    def spark_tables_dir(self) -> Path:
+        """Where the session's managed tables are written (profiles.yml `spark.sql.warehouse.dir`)."""
+        return self.spark_dir / "tables"
+
+    @property
     def writer_lock(self) -> Path:
         return self.warehouse_dir / ".writer.lock"
 

@@ -3,19 +3,21 @@
 from datetime import UTC, datetime
 
 from orchestration.lib.clv import fit_clv_models
+from orchestration.lib.dbt_python import model_result, relation_to_arrow
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    summary = dbt.ref("int_customers_summarized_for_clv").to_arrow_table()
+    summary = relation_to_arrow(dbt.ref("int_customers_summarized_for_clv"))
     fitted = fit_clv_models(
         summary,
         min_customers=int(dbt.config.get("clv_min_customers")),
         min_repeat_customers=int(dbt.config.get("clv_min_repeat_customers")),
     )
     as_of_date = summary["as_of_date"][0].as_py() if summary.num_rows else None
-    return fitted.frame().assign(
+    frame = fitted.frame().assign(
         as_of_date=as_of_date,
         fit_warnings="; ".join(fitted.warnings),
         fitted_at=datetime.now(UTC).replace(tzinfo=None),
     )
+    return model_result(session, frame)

@@ -107,14 +107,7 @@ hooked_pass_{{ pass }} as (
 
 labels_pass_{{ pass }} as (
 
-    select
-        hooked.customer_record_key,
-        least(hooked.component_label, coalesce(parent.component_label, hooked.component_label))
-            as component_label
-
-    from hooked_pass_{{ pass }} as hooked
-    left join hooked_pass_{{ pass }} as parent
-        on hooked.component_label = parent.customer_record_key
+    {{ identity_pointer_jump('hooked_pass_' ~ pass) }}
 
 ),
 

@@ -1,12 +1,13 @@
 """Per-customer CLV from the stored fits: P(alive), expected purchases and spend, discounted CLV, tier."""
 
 from orchestration.lib.clv import ClvFits, score_customers
+from orchestration.lib.dbt_python import model_result, relation_to_arrow
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    summary = dbt.ref("int_customers_summarized_for_clv").to_arrow_table()
-    fits = dbt.ref("int_clv_models_fitted").to_arrow_table()
+    summary = relation_to_arrow(dbt.ref("int_customers_summarized_for_clv"))
+    fits = relation_to_arrow(dbt.ref("int_clv_models_fitted"))
     as_of_date = summary["as_of_date"][0].as_py() if summary.num_rows else None
     result = score_customers(
         summary,
@@ -15,4 +16,4 @@ def model(dbt, session):
         monthly_discount_rate=float(dbt.config.get("clv_monthly_discount_rate")),
         fitted=ClvFits.from_frame(fits),
     )
-    return result.scores.assign(as_of_date=as_of_date)
+    return model_result(session, result.scores.assign(as_of_date=as_of_date))

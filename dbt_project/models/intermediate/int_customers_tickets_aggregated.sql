@@ -51,7 +51,7 @@ final as (
             avg(
                 case
                     when not tickets.is_open_at_as_of and tickets.resolved_at is not null
-                        then {{ dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'hour') }}
+                        then {{ hours_between('tickets.opened_at', 'tickets.resolved_at') }}
                 end
             ) as {{ type_double() }}
         ) as mean_resolution_hours,

@@ -45,16 +45,19 @@ attributed as (
 
 numbered as (
 
-    {#- One sort serves both numbers: the purchase number is the running count of completed orders. #}
+    {#- Same partition and order twice, so the engine sorts once: the purchase number is the running
+        count of completed orders (spelled out: Spark cannot extend a named window with a frame). #}
     select
         *,
-        row_number() over customer_orders as customer_order_number,
+        row_number() over (
+            partition by customer_key order by order_date asc, order_key asc
+        ) as customer_order_number,
         count(case when is_completed then 1 end) over (
-            customer_orders rows between unbounded preceding and current row
+            partition by customer_key order by order_date asc, order_key asc
+            rows between unbounded preceding and current row
         ) as completed_orders_so_far
 
     from attributed
-    window customer_orders as (partition by customer_key order by order_date asc, order_key asc)
 
 ),
 

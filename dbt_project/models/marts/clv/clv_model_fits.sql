@@ -10,8 +10,8 @@ renamed as (
 
     select
         cast(as_of_date as date) as as_of_date,
-        cast(model as varchar) as model,  -- noqa: RF04
-        cast(parameter as varchar) as parameter,
+        cast(model as {{ dbt.type_string() }}) as model,  -- noqa: RF04
+        cast(parameter as {{ dbt.type_string() }}) as parameter,
         cast(value as {{ type_double() }}) as value,  -- noqa: RF04
         cast(log_likelihood as {{ type_double() }}) as log_likelihood,
         cast(n_customers as bigint) as n_customers,

@@ -9,7 +9,7 @@ scores as (
 renamed as (
 
     select
-        cast(customer_key as varchar) as customer_key,
+        cast(customer_key as {{ dbt.type_string() }}) as customer_key,
         cast(as_of_date as date) as as_of_date,
         cast(frequency as integer) as frequency,
         cast(recency as integer) as recency,
@@ -21,8 +21,8 @@ renamed as (
         cast(expected_purchases_365d as {{ type_double() }}) as expected_purchases_365d,
         cast(expected_avg_order_value as {{ type_money() }}) as expected_avg_order_value,
         cast(clv as {{ type_money() }}) as clv,
-        cast(clv_tier as varchar) as clv_tier,
-        cast(clv_method as varchar) as clv_method
+        cast(clv_tier as {{ dbt.type_string() }}) as clv_tier,
+        cast(clv_method as {{ dbt.type_string() }}) as clv_method
 
     from scores
 

@@ -1,8 +1,9 @@
 {#- Each as-of date's segment assignments, appended; re-running a date replaces that date only. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=replace_by_key_strategy(),
     unique_key='as_of_date',
+    partition_by=replace_by_key_partitions('as_of_date'),
     on_schema_change='append_new_columns',
 ) }}
 

@@ -1,6 +1,3 @@
-{#- A table, not a view: its tests and the models downstream read it many times, and a view would repeat
-    the typing and deduplication for each of them. -#}
-{{ config(materialized='table') }}
 {%- set customer_types = {
     'company': 'company', 'business': 'company', 'b2b': 'company', 'enterprise': 'company',
     'organization': 'company', 'organisation': 'company', 'account': 'company', 'corporate': 'company',

@@ -1,6 +1,3 @@
-{#- A table, not a view: its tests and the models downstream read it many times, and a view would repeat
-    the typing and deduplication for each of them. -#}
-{{ config(materialized='table') }}
 {%- set interaction_types = {
     'call': 'call', 'calls': 'call', 'phone': 'call', 'phone call': 'call', '电话': 'call',
     'email': 'email', 'emails': 'email', 'e-mail': 'email', 'mail': 'email', '邮件': 'email',

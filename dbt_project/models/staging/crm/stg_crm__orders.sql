@@ -1,6 +1,3 @@
-{#- A table, not a view: its tests and the models downstream read it many times, and a view would repeat
-    the typing and deduplication for each of them. -#}
-{{ config(materialized='table') }}
 {%- set order_statuses = {
     'completed': 'completed', 'complete': 'completed', 'closed': 'completed', 'delivered': 'completed',
     'paid': 'completed', 'shipped': 'completed', 'fulfilled': 'completed', 'won': 'completed',

@@ -1,6 +1,3 @@
-{#- A table, not a view: its tests and the models downstream read it many times, and a view would repeat
-    the typing and deduplication for each of them. -#}
-{{ config(materialized='table') }}
 {%- set ticket_statuses = {
     'open': 'open', 'new': 'open', '待处理': 'open',
     'pending': 'pending', 'in progress': 'pending', 'escalated': 'pending', 'on hold': 'pending',
