@@ -24,6 +24,31 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- Per-dimension totals from counts per segment cell: one row per (segment_dimension, segment_value, keys)
+    with the summed measure. The cell relation carries one column per dimension (missing value: 'none'). -#}
+{% macro roll_up_segments(relation, dimensions, keys, measure) -%}
+    {%- for dimension in dimensions %}
+    {%- set segment_value = "'all'" if dimension == 'all' else "coalesce(" ~ dimension ~ ", 'none')" %}
+    {%- set group_by = ([] if dimension == 'all' else [segment_value]) + keys %}
+    select
+        '{{ dimension }}' as segment_dimension,
+        {{ segment_value }} as segment_value,
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        sum({{ measure }}) as {{ measure }}
+
+    from {{ relation }}
+    {%- if group_by %}
+    group by {{ group_by | join(', ') }}
+    {%- endif %}
+    {%- if not loop.last %}
+
+    union all
+    {% endif -%}
+    {%- endfor %}
+{%- endmacro %}
+
 {#- A jinja list as a SQL IN list of string literals: ['A', 'B'] -> 'A', 'B'. -#}
 {% macro quoted_list(values) -%}
     {%- for value in values -%}'{{ value }}'{{ ', ' if not loop.last }}{%- endfor -%}

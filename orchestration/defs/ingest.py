@@ -62,8 +62,8 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
         description=f"Raw CRM {entity} in `raw.{entity}` of the working database: canonical typed columns "
         "plus lineage (_source_file, _source_row, _file_hash, _source_profile, _loaded_at). Rows that cannot "
         "be parsed go to `raw._quarantine` with file, row, column and reason; a file already loaded "
-        "(same content hash) adds nothing. The table, quarantine and ledger are also landed as Parquet under "
-        "`<warehouse>/lake/raw/` for the Spark target.",
+        "(same content hash) adds nothing. For a Spark target the table, quarantine and ledger are also "
+        "landed as Parquet under `<warehouse>/lake/raw/`.",
     )
     def raw_entity(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, crm_export_files: list[dict]
@@ -99,8 +99,9 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
             ).fetchall()[0][0]
             lake_tables = [entity, "_quarantine", "_ingest_ledger"]
             lake = warehouse.paths.lake_dir
-            if any(not r.skipped_as_duplicate for r in results) or not all(
-                is_landed(lake, RAW_LAKE_SCHEMA, t) for t in lake_tables
+            if warehouse.land_lake and (
+                any(not r.skipped_as_duplicate for r in results)
+                or not all(is_landed(lake, RAW_LAKE_SCHEMA, t) for t in lake_tables)
             ):
                 land_raw_tables(conn, lake, lake_tables)
         new = [r for r in results if not r.skipped_as_duplicate]

@@ -1,5 +1,6 @@
 """Resources: where the inbox and the warehouse are. Paths come from the environment or run config."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -7,11 +8,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.lib.dbt_project import ENV_DBT_TARGET
 from orchestration.lib.ingest.load import connect
 from orchestration.lib.locking import exclusive_writer
 from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, WarehousePaths
 
 WAREHOUSE_POOL = "clientele_warehouse"
+ENV_LAND_LAKE = "CLIENTELE_LAND_LAKE"
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -19,6 +22,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     inbox_dir: str = "data/inbox"
     warehouse_dir: str = "warehouse"
+    land_lake: bool = False  # also land raw tables as Parquet in <warehouse>/lake (what Spark targets read)
 
     @property
     def inbox(self) -> Path:
@@ -48,6 +52,12 @@ class WarehouseResource(dg.ConfigurableResource):
                 conn.close()
 
 
+def lake_wanted() -> bool:
+    """The Parquet lake is written when a non-DuckDB dbt target reads it, or when CLIENTELE_LAND_LAKE=1."""
+    engine = os.environ.get(ENV_DBT_TARGET, "duckdb")
+    return engine != "duckdb" or os.environ.get(ENV_LAND_LAKE, "").lower() in ("1", "true", "yes", "on")
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
@@ -55,6 +65,7 @@ def resources() -> dg.Definitions:
             "warehouse": WarehouseResource(
                 inbox_dir=dg.EnvVar(ENV_INBOX).get_value("data/inbox"),
                 warehouse_dir=dg.EnvVar(ENV_WAREHOUSE).get_value("warehouse"),
+                land_lake=lake_wanted(),
             )
         }
     )

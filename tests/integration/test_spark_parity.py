@@ -98,7 +98,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     paths = WarehousePaths(root / "warehouse")
     for profile in ("generic", "fxiaoke"):
         generate_demo_exports(inbox / profile, 120, seed=5, profile=profile, defects=True, end_date=AS_OF)
-    warehouse = WarehouseResource(inbox_dir=str(inbox), warehouse_dir=str(paths.warehouse_dir))
+    warehouse = WarehouseResource(inbox_dir=str(inbox), warehouse_dir=str(paths.warehouse_dir), land_lake=True)
     ingest = dg.materialize([crm_export_files, *raw_assets], resources={"warehouse": warehouse})
     assert ingest.success
     duckdb_results = _dbt_build(root, paths, "duckdb")

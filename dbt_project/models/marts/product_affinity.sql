@@ -62,71 +62,94 @@ order_categories as (
 
 ),
 
-segment_members as (
-    {{ unpivot_segments('segments', dimensions) }}
-),
-
-segment_order_categories as (
+{#- Counted per customer segment cell first (value tier x lifecycle stage x RFM segment), then rolled up
+    per dimension: the pair self-join runs once per order, not once per order and dimension. #}
+customer_cells as (
 
     select
-        segment_members.segment_dimension,
-        segment_members.segment_value,
-        order_categories.order_key,
-        order_categories.product_category
+        customer_key,
+        value_tier,
+        lifecycle_stage,
+        rfm_segment
 
-    from order_categories
-    inner join segment_members
-        on order_categories.customer_key = segment_members.customer_key
+    from segments
 
 ),
 
-segment_orders as (
+cell_categories as (
 
     select
-        segment_dimension,
-        segment_value,
-        count(distinct order_key) as order_count
-
-    from segment_order_categories
-    group by segment_dimension, segment_value
-
-),
-
-category_orders as (
-
-    select
-        segment_dimension,
-        segment_value,
-        product_category,
+        customer_cells.value_tier,
+        customer_cells.lifecycle_stage,
+        customer_cells.rfm_segment,
+        order_categories.product_category,
         count(*) as order_count
 
-    from segment_order_categories
-    group by segment_dimension, segment_value, product_category
+    from order_categories
+    inner join customer_cells
+        on order_categories.customer_key = customer_cells.customer_key
+    group by
+        customer_cells.value_tier,
+        customer_cells.lifecycle_stage,
+        customer_cells.rfm_segment,
+        order_categories.product_category
 
 ),
 
-pair_orders as (
+cell_orders as (
 
     select
-        antecedent.segment_dimension,
-        antecedent.segment_value,
+        customer_cells.value_tier,
+        customer_cells.lifecycle_stage,
+        customer_cells.rfm_segment,
+        count(distinct order_categories.order_key) as order_count
+
+    from order_categories
+    inner join customer_cells
+        on order_categories.customer_key = customer_cells.customer_key
+    group by
+        customer_cells.value_tier,
+        customer_cells.lifecycle_stage,
+        customer_cells.rfm_segment
+
+),
+
+cell_pairs as (
+
+    select
+        customer_cells.value_tier,
+        customer_cells.lifecycle_stage,
+        customer_cells.rfm_segment,
         antecedent.product_category as antecedent_category,
         consequent.product_category as consequent_category,
         count(*) as order_count
 
-    from segment_order_categories as antecedent
-    inner join segment_order_categories as consequent
+    from order_categories as antecedent
+    inner join order_categories as consequent
         on
-            antecedent.segment_dimension = consequent.segment_dimension
-            and antecedent.segment_value = consequent.segment_value
-            and antecedent.order_key = consequent.order_key
+            antecedent.order_key = consequent.order_key
             and antecedent.product_category != consequent.product_category
+    inner join customer_cells
+        on antecedent.customer_key = customer_cells.customer_key
     group by
-        antecedent.segment_dimension,
-        antecedent.segment_value,
+        customer_cells.value_tier,
+        customer_cells.lifecycle_stage,
+        customer_cells.rfm_segment,
         antecedent.product_category,
         consequent.product_category
 
+),
+
+segment_orders as (
+    {{ roll_up_segments('cell_orders', dimensions, [], 'order_count') }}
+),
+
+category_orders as (
+    {{ roll_up_segments('cell_categories', dimensions, ['product_category'], 'order_count') }}
+),
+
+pair_orders as (
+    {{ roll_up_segments('cell_pairs', dimensions, ['antecedent_category', 'consequent_category'], 'order_count') }}
 ),
 
 final as (
