@@ -61,12 +61,12 @@
     {{ return(none) }}
 {%- endmacro %}
 
-{#- post-hook: contract not_null constraints where the adapter does not enforce them at write time (DuckDB
+{#- post-hook: contract not_null and check constraints where the adapter does not enforce them on write (DuckDB
     does; Spark's parquet tables do not). A violation fails the model, so nothing downstream is published. -#}
-{% macro enforce_not_null_constraints() -%}
-    {{ return(adapter.dispatch('enforce_not_null_constraints', 'clientele')()) }}
+{% macro enforce_column_constraints() -%}
+    {{ return(adapter.dispatch('enforce_column_constraints', 'clientele')()) }}
 {%- endmacro %}
 
-{% macro default__enforce_not_null_constraints() -%}
+{% macro default__enforce_column_constraints() -%}
     {{ return('') }}
 {%- endmacro %}

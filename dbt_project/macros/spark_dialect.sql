@@ -113,32 +113,36 @@
     {{ return([key]) }}
 {%- endmacro %}
 
-{% macro spark__enforce_not_null_constraints() -%}
+{% macro spark__enforce_column_constraints() -%}
     {%- if execute and model.get('contract', {}).get('enforced') -%}
-        {%- set columns = [] -%}
+        {%- set rules = [] -%}
         {%- for name, column in model.columns.items() -%}
-            {%- if column.get('constraints', []) | selectattr('type', 'equalto', 'not_null') | list -%}
-                {%- do columns.append(name) -%}
-            {%- endif -%}
+            {%- for constraint in column.get('constraints', []) -%}
+                {%- if constraint.type == 'not_null' -%}
+                    {%- do rules.append((name ~ ' not null', adapter.quote(name) ~ ' is null')) -%}
+                {%- elif constraint.type == 'check' and constraint.expression -%}
+                    {%- do rules.append(('check ' ~ constraint.expression, 'not (' ~ constraint.expression ~ ')')) -%}
+                {%- endif -%}
+            {%- endfor -%}
         {%- endfor -%}
-        {%- if columns -%}
+        {%- if rules -%}
             {%- set counts -%}
                 select
-                {%- for name in columns %}
-                    count(case when {{ adapter.quote(name) }} is null then 1 end){{ ',' if not loop.last }}
+                {%- for rule in rules %}
+                    count(case when {{ rule[1] }} then 1 end){{ ',' if not loop.last }}
                 {%- endfor %}
                 from {{ this }}
             {%- endset -%}
             {%- set row = run_query(counts).rows[0] -%}
             {%- set violated = [] -%}
-            {%- for name in columns -%}
+            {%- for rule in rules -%}
                 {%- if row[loop.index0] > 0 -%}
-                    {%- do violated.append(name ~ ' (' ~ row[loop.index0] ~ ' nulls)') -%}
+                    {%- do violated.append(rule[0] ~ ' (' ~ row[loop.index0] ~ ' rows)') -%}
                 {%- endif -%}
             {%- endfor -%}
             {%- if violated -%}
                 {{ exceptions.raise_compiler_error(
-                    'not_null constraint violated in ' ~ this ~ ': ' ~ violated | join(', ')
+                    'contract constraint violated in ' ~ this ~ ': ' ~ violated | join(', ')
                 ) }}
             {%- endif -%}
         {%- endif -%}

@@ -26,6 +26,7 @@ class MartColumn:
     name: str
     data_type: str
     description: str
+    rules: str = ""  # the enforced contract constraints: "not null", "check ..."
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,16 @@ def _one_line(text: str | None) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
+def _rules(constraints: list[dict]) -> str:
+    rules = []
+    for constraint in constraints:
+        if constraint.get("type") == "not_null":
+            rules.append("not null")
+        elif constraint.get("type") == "check":
+            rules.append(f"`{constraint['expression']}`")
+    return "; ".join(rules).replace("|", "\\|")
+
+
 def contracted_marts(marts_dir: Path = MARTS_DIR) -> list[Mart]:
     """Every model under the marts folder with an enforced contract, in name order."""
     marts = []
@@ -58,7 +69,12 @@ def contracted_marts(marts_dir: Path = MARTS_DIR) -> list[Mart]:
             if not model.get("config", {}).get("contract", {}).get("enforced"):
                 continue
             columns = tuple(
-                MartColumn(column["name"], column.get("data_type", ""), _one_line(column.get("description")))
+                MartColumn(
+                    column["name"],
+                    column.get("data_type", ""),
+                    _one_line(column.get("description")),
+                    _rules(column.get("constraints", [])),
+                )
                 for column in model.get("columns", [])
             )
             marts.append(Mart(model["name"], _one_line(model.get("description")), columns))
@@ -78,9 +94,9 @@ def contract_markdown(marts: list[Mart]) -> str:
             "",
             mart.description,
             "",
-            "| column | type | meaning |",
-            "|---|---|---|",
-            *(f"| `{c.name}` | {c.data_type} | {c.description} |" for c in mart.columns),
+            "| column | type | enforced | meaning |",
+            "|---|---|---|---|",
+            *(f"| `{c.name}` | {c.data_type} | {c.rules} | {c.description} |" for c in mart.columns),
             "",
             "</details>",
             "",

@@ -43,7 +43,15 @@ def test_only_enforced_contracts_are_listed_and_grain_stops_at_the_first_clause(
                 "name": "contracted",
                 "description": "One row per thing (see other.key: detail). More text.",
                 "config": {"contract": {"enforced": True}},
-                "columns": [{"name": "key", "data_type": "varchar", "description": "The | key."}],
+                "columns": [
+                    {"name": "key", "data_type": "varchar", "description": "The | key."},
+                    {
+                        "name": "tier",
+                        "data_type": "varchar",
+                        "description": "A or B.",
+                        "constraints": [{"type": "not_null"}, {"type": "check", "expression": "tier in ('A', 'B')"}],
+                    },
+                ],
             },
             {"name": "uncontracted", "description": "One row per other thing.", "columns": []},
         ]
@@ -54,4 +62,5 @@ def test_only_enforced_contracts_are_listed_and_grain_stops_at_the_first_clause(
     assert marts[0].grain == "One row per thing (see other.key: detail)"
     markdown = contract_markdown(marts)
     assert "| `marts.contracted` | One row per thing (see other.key: detail) |" in markdown
-    assert "| `key` | varchar | The \\| key. |" in markdown
+    assert "| `key` | varchar |  | The \\| key. |" in markdown
+    assert "| `tier` | varchar | not null; `tier in ('A', 'B')` | A or B. |" in markdown

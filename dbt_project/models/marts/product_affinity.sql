@@ -4,7 +4,9 @@
       support    = orders with both / N
       confidence = orders with both / orders with the antecedent
       lift       = confidence / (orders with the consequent / N)
-    Rules below affinity_min_support are left out. -#}
+    Rules below affinity_min_support are left out. Orders are counted per customer segment cell first (value
+    tier x lifecycle stage x RFM segment), then rolled up per dimension: the pair self-join runs once per
+    order, not once per order and dimension. -#}
 {%- set dimensions = ['all', 'value_tier', 'lifecycle_stage', 'rfm_segment'] -%}
 
 with
@@ -62,8 +64,6 @@ order_categories as (
 
 ),
 
-{#- Counted per customer segment cell first (value tier x lifecycle stage x RFM segment), then rolled up
-    per dimension: the pair self-join runs once per order, not once per order and dimension. #}
 customer_cells as (
 
     select
