@@ -168,7 +168,8 @@ def markdown(results: dict) -> str:
         f" Load average at start: {machine['load_average_at_start']}.",
         "",
         "`make bench` (`python -m benchmarks.run`): demo exports in the generic profile, `clientele run` on a fresh"
-        " warehouse and a fresh `DAGSTER_HOME` (Dagster start included), stages from Dagster's event log and dbt's"
+        " warehouse and a new `DAGSTER_HOME` (its databases created and dbt parsed beforehand, as a nightly run finds"
+        " them; process start, imports and Dagster start included), stages from Dagster's event log and dbt's"
         " run_results.json; peak RSS summed over the process tree. Floor = `benchmarks/floor.sql` in DuckDB,"
         " pandas = `benchmarks/pandas_rfm.py`; both checked row for row against `marts.customer_rfm` and the"
         " value tiers of `marts.customer_segments`.",

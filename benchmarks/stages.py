@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -150,10 +151,18 @@ def run_stages(
     """Stage times of `run_id` (default: the latest run) recorded in the instance at `dagster_home`."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        run = instance.get_run_by_id(run_id) if run_id else instance.get_runs(limit=1)[0]
-        records = instance.all_logs(run.run_id)
-        status = str(run.status.value)
+    previous_home = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)  # the instance settings locate the event log with it
+    try:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            run = instance.get_run_by_id(run_id) if run_id else instance.get_runs(limit=1)[0]
+            records = instance.all_logs(run.run_id)
+            status = str(run.status.value)
+    finally:
+        if previous_home is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous_home
 
     starts, ends = {}, {}
     materialized: dict[str, set[str]] = defaultdict(set)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.cli import INSTANCE_TEMPLATE
 from orchestration.lib.dbt_project import prepare_dbt_manifest
 from orchestration.lib.demo_data import generate_demo_exports
 from orchestration.lib.run_tags import AS_OF_TAG
@@ -81,10 +82,11 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("ui")
     inbox, warehouse, home = root / "inbox", root / "warehouse", root / "dagster_home"
     home.mkdir()
-    # default run coordinator: runs launched from the UI start at once, without the daemon
+    # the project's instance settings, with the default run coordinator: runs launched from the UI start
+    # at once, without the daemon
     (home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster._core.run_coordinator\n"
-        "  class: DefaultRunCoordinator\n",
+        INSTANCE_TEMPLATE.read_text(encoding="utf-8")
+        + "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n",
         encoding="utf-8",
     )
     generate_demo_exports(inbox, 150, seed=9, profile="generic", end_date=AS_OF)
