@@ -70,3 +70,17 @@
 {% macro default__enforce_column_constraints() -%}
     {{ return('') }}
 {%- endmacro %}
+
+{#- on-run-start: cap DuckDB's memory (var duckdb_memory_limit; it spills to disk beyond it). Other engines
+    size themselves (Spark: driver memory in the profile). -#}
+{% macro limit_engine_memory() -%}
+    {{ return(adapter.dispatch('limit_engine_memory', 'clientele')()) }}
+{%- endmacro %}
+
+{% macro default__limit_engine_memory() -%}
+    select 1
+{%- endmacro %}
+
+{% macro duckdb__limit_engine_memory() -%}
+    set memory_limit = '{{ var("duckdb_memory_limit") }}'
+{%- endmacro %}

@@ -2,8 +2,9 @@
 
 One run = one `dbt build` (CLV is fitted by dbt Python models inside it; dbt unit tests run in CI, not in
 production runs). The as-of date reaches dbt through the environment, not `--vars`, and each warehouse keeps
-its own dbt target directory, so dbt's partial parsing survives from run to run. When dbt has finished, the
-materializations get metadata read from the working database: row counts, segment sizes, CLV fits.
+its own dbt target directory, so dbt's partial parsing survives from run to run. Events reach Dagster while
+dbt runs, each table's row count logged by a post-hook; the segment and CLV assets get their summaries (segment
+sizes, CLV fits) from the working database once dbt has released it.
 """
 
 import os
@@ -12,10 +13,10 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, DbtCliResource, dbt_assets
 
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from orchestration.lib.dbt_metadata import materialization_metadata
+from orchestration.lib.dbt_metadata import DEFERRED_METADATA_KEYS, materialization_metadata
 from orchestration.lib.dbt_project import clientele_dbt_project, dbt_executable
 from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.settings import ENV_AS_OF, ENV_WAREHOUSE
@@ -47,23 +48,71 @@ def dbt_translator() -> ClienteleDbtTranslator:
     )
 
 
+ROW_COUNT_LOG_PREFIX = "clientele_row_count "  # lines logged by the log_row_count post-hook
+
+
+def _event_asset_key(context: dg.AssetExecutionContext, event: Any) -> dg.AssetKey | None:
+    if isinstance(event, dg.Output):
+        return context.asset_key_for_output(event.output_name)
+    if isinstance(event, dg.AssetMaterialization | dg.AssetCheckResult):
+        return event.asset_key
+    return None
+
+
+def _stream_with_metadata(
+    context: dg.AssetExecutionContext, invocation: DbtCliInvocation, database: str
+) -> Iterator[dg.Output | dg.AssetMaterialization | dg.AssetCheckResult | dg.AssetObservation]:
+    """dbt's events as they happen, each materialization with the row count its post-hook logged.
+
+    Assets whose metadata needs more than a row count (segment sizes, CLV fits) or whose count was not
+    logged wait, with their checks and everything downstream of them (Dagster wants a multi-asset's outputs
+    in dependency order), until dbt has released the database; then they get it from there.
+    """
+    upstream = context.assets_def.asset_deps
+    row_counts: dict[str, int] = {}
+    deferred_keys: set[dg.AssetKey] = set()
+    deferred: list = []
+    for raw_event in invocation.stream_raw_events():
+        info = raw_event.raw_event["info"]
+        if info["name"] == "JinjaLogInfo" and info["msg"].startswith(ROW_COUNT_LOG_PREFIX):
+            unique_id, count = info["msg"][len(ROW_COUNT_LOG_PREFIX) :].split()
+            row_counts[unique_id] = int(count)
+            continue
+        unique_id = raw_event.raw_event["data"].get("node_info", {}).get("unique_id")
+        for event in raw_event.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        ):
+            key = _event_asset_key(context, event)
+            if isinstance(event, dg.Output | dg.AssetMaterialization):
+                if unique_id in row_counts:
+                    event = event.with_metadata({**event.metadata, "dagster/row_count": row_counts[unique_id]})
+                waits = key in DEFERRED_METADATA_KEYS or unique_id not in row_counts
+                if waits or not deferred_keys.isdisjoint(upstream.get(key, ())):
+                    deferred_keys.add(key)
+            if key in deferred_keys:
+                deferred.append(event)
+            else:
+                yield event
+    yield from _with_warehouse_metadata(context, deferred, database)
+
+
 def _with_warehouse_metadata(
     context: dg.AssetExecutionContext, events: list, database: str
 ) -> Iterator[dg.Output | dg.AssetMaterialization | dg.AssetCheckResult | dg.AssetObservation]:
     """Re-emit dbt's events with metadata read from the database dbt has just released."""
-    keys = {}
-    for event in events:
-        if isinstance(event, dg.Output):
-            keys[id(event)] = context.asset_key_for_output(event.output_name)
-        elif isinstance(event, dg.AssetMaterialization):
-            keys[id(event)] = event.asset_key
+    keys = {id(event): key for event in events if (key := _event_asset_key(context, event)) is not None}
+    materialized = {keys[id(event)] for event in events if isinstance(event, dg.Output | dg.AssetMaterialization)}
     extra = {}
-    if os.path.exists(database) and not builds_on_spark():  # Spark's tables are not in the working file
+    if materialized and os.path.exists(database) and not builds_on_spark():  # Spark's tables are elsewhere
         with duckdb.connect(database, read_only=True) as conn:
-            extra = materialization_metadata(conn, set(keys.values()))
+            extra = materialization_metadata(conn, materialized)
     for event in events:
         key = keys.get(id(event))
-        if key is not None and extra.get(key):
+        if isinstance(event, dg.Output | dg.AssetMaterialization) and extra.get(key):
             event = event.with_metadata({**event.metadata, **extra[key]})
         yield event
 
@@ -88,8 +137,7 @@ def dbt_definitions() -> dg.Definitions:
                 raise_on_error=False,
                 target_path=warehouse.paths.dbt_target_dir,
             )
-            events = list(invocation.stream())
-            yield from _with_warehouse_metadata(context, events, str(warehouse.paths.working_db))
+            yield from _stream_with_metadata(context, invocation, str(warehouse.paths.working_db))
         error = invocation.get_error()
         if error is not None:
             raise error

@@ -11,6 +11,8 @@ SEGMENT_DIMENSIONS = ("value_tier", "lifecycle_stage", "rfm_segment", "frequency
 CLV_KEY = dg.AssetKey(["marts", "customer_clv"])
 CLV_FITS_KEYS = (dg.AssetKey(["intermediate", "int_clv_models_fitted"]), dg.AssetKey(["marts", "clv_model_fits"]))
 CLV_FITS_TABLE = "intermediate.int_clv_models_fitted"
+# Assets whose metadata is read from the database after dbt has finished (more than a row count).
+DEFERRED_METADATA_KEYS = frozenset({SEGMENTS_KEY, CLV_KEY, *CLV_FITS_KEYS})
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.settings import WarehousePaths
+from orchestration.lib.settings import WarehousePaths, setting
 from orchestration.lib.spark_tables import attach_built_tables
 
 ENV_PII_SALT = "CLIENTELE_PII_SALT"
@@ -131,6 +131,7 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
     row_counts: dict[str, int] = {}
     try:
         with duckdb.connect(str(staged)) as conn:
+            conn.execute("set memory_limit = ?", [str(setting("duckdb_memory_limit"))])
             attach_built_tables(conn, paths, "working")
             conn.execute("create schema marts")
             for mart in request.marts:

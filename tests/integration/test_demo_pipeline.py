@@ -133,3 +133,33 @@ def test_clv_is_scored_for_every_purchaser_with_finite_values(demo_run):
     purchasers = _query(database, "select count(*) as n from marts.customers where purchase_days > 0")["n"].iloc[0]
     assert len(clv) == purchasers
     assert clv["clv"].map(float).ge(0).all()
+
+
+@pytest.mark.slow
+def test_dbt_assets_carry_row_counts_and_checks_target_this_runs_materializations(demo_run):
+    import dagster as dg
+
+    outcome, _, database = demo_run
+    with dg.DagsterInstance.from_config(str(database.parent.parent / "dagster_home")) as instance:
+        records = instance.all_logs(outcome.run_id)
+    events = [record.dagster_event for record in records if record.dagster_event is not None]
+    materializations = {
+        event.asset_key: event.event_specific_data.materialization.metadata
+        for event in events
+        if event.event_type_value == "ASSET_MATERIALIZATION"
+    }
+    dbt_tables = {key: meta for key, meta in materializations.items() if len(key.path) == 2}
+    assert len(dbt_tables) >= 35
+    with duckdb.connect(str(database), read_only=True) as conn:
+        for key, metadata in dbt_tables.items():
+            (count,) = conn.execute(f'select count(*) from "{key.path[0]}"."{key.path[1]}"').fetchone()
+            assert metadata["dagster/row_count"].value == count, key
+    assert "segment_sizes" in materializations[dg.AssetKey(["marts", "customer_segments"])]
+    assert "bg_nbd.r" in materializations[dg.AssetKey(["marts", "clv_model_fits"])]
+
+    evaluations = [event.event_specific_data for event in events if event.event_type_value == "ASSET_CHECK_EVALUATION"]
+    dbt_checks = [e for e in evaluations if len(e.asset_key.path) == 2]
+    assert len(dbt_checks) >= 100
+    for evaluation in dbt_checks:  # each dbt test judged the table this run built, not an earlier one
+        assert evaluation.target_materialization_data is not None, evaluation.check_name
+        assert evaluation.target_materialization_data.run_id == outcome.run_id, evaluation.check_name

@@ -24,6 +24,7 @@ from orchestration.lib.schema import (
     canonical_schema,
     load_profiles,
 )
+from orchestration.lib.settings import setting
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = "raw._quarantine"
@@ -504,6 +505,7 @@ def connect(database: Path) -> duckdb.DuckDBPyConnection:
     database.parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(str(database))
     conn.execute("SET TimeZone = 'UTC'")
+    conn.execute("SET memory_limit = ?", [str(setting("duckdb_memory_limit"))])
     return conn
 
 
