@@ -21,7 +21,8 @@ import dagster as dg
 from benchmarks.datasets import END_DATE, SIZES, ensure_dataset
 from orchestration.defs.ingest import crm_export_files, raw_assets
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.settings import DBT_PROJECT_DIR, WarehousePaths
+from orchestration.lib.dbt_project import build_command
+from orchestration.lib.settings import WarehousePaths
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -35,22 +36,7 @@ def _build(paths: WarehousePaths, target: str, work: Path) -> dict:
     target_path = work / f"target_{target}"
     started = time.perf_counter()
     completed = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("clientele-dbt")),
-            "build",
-            "--exclude-resource-type",
-            "unit_test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(target_path),
-            "--log-path",
-            str(work / f"logs_{target}"),
-            "--vars",
-            json.dumps({"as_of_date": END_DATE.isoformat()}),
-        ],
+        build_command(target_path, work / f"logs_{target}", END_DATE),
         env=env,
         capture_output=True,
         text=True,
@@ -83,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work_dir.resolve() / args.size
     paths = WarehousePaths(work / "warehouse")
     if not paths.working_db.exists():
-        warehouse = WarehouseResource(inbox_dir=str(dataset.path), warehouse_dir=str(paths.warehouse_dir))
+        warehouse = WarehouseResource(
+            inbox_dir=str(dataset.path), warehouse_dir=str(paths.warehouse_dir), land_lake=True
+        )
         started = time.perf_counter()
         assert dg.materialize([crm_export_files, *raw_assets], resources={"warehouse": warehouse}).success
         print(f"ingest (with the lake's Parquet): {time.perf_counter() - started:.1f} s", flush=True)

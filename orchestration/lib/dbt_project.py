@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +27,27 @@ def dbt_executable() -> str:
         if beside.exists():
             return str(beside)
     return "dbt"
+
+
+def build_command(target_path: Path, log_path: Path, as_of: date) -> list[str]:
+    """`dbt build` of the whole project as of a date (no unit tests), through `clientele-dbt`, which also runs
+    the CLV Python models on a Spark session target."""
+    return [
+        str(Path(sys.executable).with_name("clientele-dbt")),
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
+        "--vars",
+        json.dumps({"as_of_date": as_of.isoformat()}),
+    ]
 
 
 def ensure_dbt_on_path() -> None:

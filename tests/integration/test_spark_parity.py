@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,11 +23,12 @@ import pytest
 
 from orchestration.defs.ingest import crm_export_files, raw_assets
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.dbt_project import build_command
 from orchestration.lib.demo_data import generate_demo_exports
 from orchestration.lib.lake import RAW_LAKE_SCHEMA, is_landed
 from orchestration.lib.publish import PUBLISH_LOG, PublishRequest, publish_marts
 from orchestration.lib.schema import ENTITIES
-from orchestration.lib.settings import DBT_PROJECT_DIR, WarehousePaths
+from orchestration.lib.settings import WarehousePaths
 from orchestration.lib.spark_tables import ENV_DBT_TARGET, spark_tables
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark, pytest.mark.timeout(1200)]
@@ -48,10 +48,6 @@ class Builds:
     manifest: dict
 
 
-def _clientele_dbt() -> str:
-    return str(Path(sys.executable).with_name("clientele-dbt"))
-
-
 def _dbt_build(root: Path, paths: WarehousePaths, target: str) -> dict:
     env = os.environ | {
         "CLIENTELE_WAREHOUSE": str(paths.warehouse_dir),
@@ -62,22 +58,7 @@ def _dbt_build(root: Path, paths: WarehousePaths, target: str) -> dict:
     }
     target_path = root / f"target_{target}"
     completed = subprocess.run(
-        [
-            _clientele_dbt(),
-            "build",
-            "--exclude-resource-type",
-            "unit_test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(target_path),
-            "--log-path",
-            str(root / f"logs_{target}"),
-            "--vars",
-            json.dumps({"as_of_date": AS_OF.isoformat()}),
-        ],
+        build_command(target_path, root / f"logs_{target}", AS_OF),
         env=env,
         capture_output=True,
         text=True,
