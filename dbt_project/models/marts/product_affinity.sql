@@ -4,9 +4,9 @@
       support    = orders with both / N
       confidence = orders with both / orders with the antecedent
       lift       = confidence / (orders with the consequent / N)
-    Rules below affinity_min_support are left out. Orders are counted per customer segment cell first (value
-    tier x lifecycle stage x RFM segment), then rolled up per dimension: the pair self-join runs once per
-    order, not once per order and dimension. -#}
+    Rules below affinity_min_support are left out. Each order and category carries the buyer's segment
+    cell (value tier x lifecycle stage x RFM segment); counts are made per cell, then rolled up per
+    dimension, so the pair self-join runs once per order, not once per order and dimension. -#}
 {%- set dimensions = ['all', 'value_tier', 'lifecycle_stage', 'rfm_segment'] -%}
 
 with
@@ -45,7 +45,13 @@ products as (
 
 segments as (
 
-    select * from {{ ref('customer_segments') }}
+    select
+        customer_key,
+        value_tier,
+        lifecycle_stage,
+        rfm_segment
+
+    from {{ ref('customer_segments') }}
 
 ),
 
@@ -53,73 +59,54 @@ order_categories as (
 
     select distinct
         orders.order_key,
-        orders.customer_key,
-        products.product_category
+        products.product_category,
+        segments.value_tier,
+        segments.lifecycle_stage,
+        segments.rfm_segment
 
     from orders
     inner join order_lines
         on orders.order_key = order_lines.order_key
     inner join products
         on order_lines.product_key = products.product_key
-
-),
-
-customer_cells as (
-
-    select
-        customer_key,
-        value_tier,
-        lifecycle_stage,
-        rfm_segment
-
-    from segments
+    inner join segments
+        on orders.customer_key = segments.customer_key
 
 ),
 
 cell_categories as (
 
     select
-        customer_cells.value_tier,
-        customer_cells.lifecycle_stage,
-        customer_cells.rfm_segment,
-        order_categories.product_category,
+        value_tier,
+        lifecycle_stage,
+        rfm_segment,
+        product_category,
         count(*) as order_count
 
     from order_categories
-    inner join customer_cells
-        on order_categories.customer_key = customer_cells.customer_key
-    group by
-        customer_cells.value_tier,
-        customer_cells.lifecycle_stage,
-        customer_cells.rfm_segment,
-        order_categories.product_category
+    group by value_tier, lifecycle_stage, rfm_segment, product_category
 
 ),
 
 cell_orders as (
 
     select
-        customer_cells.value_tier,
-        customer_cells.lifecycle_stage,
-        customer_cells.rfm_segment,
-        count(distinct order_categories.order_key) as order_count
+        value_tier,
+        lifecycle_stage,
+        rfm_segment,
+        count(distinct order_key) as order_count
 
     from order_categories
-    inner join customer_cells
-        on order_categories.customer_key = customer_cells.customer_key
-    group by
-        customer_cells.value_tier,
-        customer_cells.lifecycle_stage,
-        customer_cells.rfm_segment
+    group by value_tier, lifecycle_stage, rfm_segment
 
 ),
 
 cell_pairs as (
 
     select
-        customer_cells.value_tier,
-        customer_cells.lifecycle_stage,
-        customer_cells.rfm_segment,
+        antecedent.value_tier,
+        antecedent.lifecycle_stage,
+        antecedent.rfm_segment,
         antecedent.product_category as antecedent_category,
         consequent.product_category as consequent_category,
         count(*) as order_count
@@ -129,12 +116,10 @@ cell_pairs as (
         on
             antecedent.order_key = consequent.order_key
             and antecedent.product_category != consequent.product_category
-    inner join customer_cells
-        on antecedent.customer_key = customer_cells.customer_key
     group by
-        customer_cells.value_tier,
-        customer_cells.lifecycle_stage,
-        customer_cells.rfm_segment,
+        antecedent.value_tier,
+        antecedent.lifecycle_stage,
+        antecedent.rfm_segment,
         antecedent.product_category,
         consequent.product_category
 
