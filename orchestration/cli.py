@@ -54,7 +54,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.target:  # before the pipeline's imports: the dbt project and the readers pick the engine from it
-        os.environ["CLIENTELE_DBT_TARGET"] = args.target
+        from orchestration.lib.spark_tables import ENV_DBT_TARGET
+
+        os.environ[ENV_DBT_TARGET] = args.target
     from orchestration.lib.pipeline import run_pipeline
 
     inbox = Path(args.inbox or os.environ.get(ENV_INBOX, "data/inbox")).resolve()

@@ -8,10 +8,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.lib.dbt_project import ENV_DBT_TARGET
 from orchestration.lib.ingest.load import connect
 from orchestration.lib.locking import exclusive_writer
 from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, WarehousePaths
+from orchestration.lib.spark_tables import builds_on_spark
 
 WAREHOUSE_POOL = "clientele_warehouse"
 ENV_LAND_LAKE = "CLIENTELE_LAND_LAKE"
@@ -53,9 +53,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def lake_wanted() -> bool:
-    """The Parquet lake is written when a non-DuckDB dbt target reads it, or when CLIENTELE_LAND_LAKE=1."""
-    engine = os.environ.get(ENV_DBT_TARGET, "duckdb")
-    return engine != "duckdb" or os.environ.get(ENV_LAND_LAKE, "").lower() in ("1", "true", "yes", "on")
+    """The Parquet lake is written when a Spark target reads it, or when CLIENTELE_LAND_LAKE=1."""
+    return builds_on_spark() or os.environ.get(ENV_LAND_LAKE, "").lower() in ("1", "true", "yes", "on")
 
 
 @dg.definitions

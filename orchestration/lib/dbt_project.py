@@ -13,9 +13,8 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from orchestration.lib.settings import DBT_PROJECT_DIR
-from orchestration.lib.spark_tables import builds_on_spark
+from orchestration.lib.spark_tables import builds_on_spark, dbt_target
 
-ENV_DBT_TARGET = "CLIENTELE_DBT_TARGET"
 WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -61,7 +60,7 @@ def clientele_dbt_project() -> DbtProject:
     return DbtProject(
         project_dir=DBT_PROJECT_DIR,
         profiles_dir=DBT_PROJECT_DIR,
-        target=os.environ.get(ENV_DBT_TARGET, "duckdb"),
+        target=dbt_target(),
     )
 
 
