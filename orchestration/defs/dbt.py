@@ -17,7 +17,12 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.lib.dbt_metadata import DEFERRED_METADATA_KEYS, materialization_metadata
-from orchestration.lib.dbt_project import clientele_dbt_project, dbt_executable
+from orchestration.lib.dbt_project import (
+    clientele_dbt_project,
+    dbt_executable,
+    needs_full_refresh,
+    record_successful_build,
+)
 from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.settings import ENV_AS_OF, ENV_WAREHOUSE
 from orchestration.lib.spark_tables import builds_on_spark
@@ -46,6 +51,15 @@ def dbt_translator() -> ClienteleDbtTranslator:
     return ClienteleDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
     )
+
+
+def incremental_model_keys(manifest: Mapping[str, Any]) -> set[dg.AssetKey]:
+    translator = dbt_translator()
+    return {
+        translator.get_asset_key(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+    }
 
 
 ROW_COUNT_LOG_PREFIX = "clientele_row_count "  # lines logged by the log_row_count post-hook
@@ -130,17 +144,19 @@ def dbt_definitions() -> dg.Definitions:
     def clientele_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         os.environ[ENV_WAREHOUSE] = str(warehouse.paths.warehouse_dir)
         os.environ[ENV_AS_OF] = as_of_for(context).isoformat()
+        target_dir = warehouse.paths.dbt_target_dir
+        command = ["build", "--exclude-resource-type", "unit_test"]
+        if needs_full_refresh(target_dir):
+            command.append("--full-refresh")
+            context.log.info("dbt build with --full-refresh: the incremental models' code or seeds changed")
         with warehouse.writer(context):
-            invocation = dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test"],
-                context=context,
-                raise_on_error=False,
-                target_path=warehouse.paths.dbt_target_dir,
-            )
+            invocation = dbt.cli(command, context=context, raise_on_error=False, target_path=target_dir)
             yield from _stream_with_metadata(context, invocation, str(warehouse.paths.working_db))
         error = invocation.get_error()
         if error is not None:
             raise error
+        if incremental_model_keys(invocation.manifest) <= context.selected_asset_keys:
+            record_successful_build(target_dir)
 
     return dg.Definitions(
         assets=[clientele_dbt_models],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -16,6 +17,9 @@ from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.lib.spark_tables import builds_on_spark, dbt_target
 
 WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+# What the incremental staging models' stored rows depend on besides raw data (macros/incremental_staging.sql).
+INCREMENTAL_INPUTS = ("models/staging", "macros", "seeds", "dbt_project.yml")
+INCREMENTAL_FINGERPRINT_FILE = "incremental_fingerprint"
 
 
 def dbt_executable() -> str:
@@ -47,6 +51,29 @@ def build_command(target_path: Path, log_path: Path, as_of: date) -> list[str]:
         "--vars",
         json.dumps({"as_of_date": as_of.isoformat()}),
     ]
+
+
+def incremental_fingerprint() -> str:
+    """Hash of the files that shape the incremental models' rows: when it changes, they need a full refresh."""
+    digest = hashlib.sha256()
+    for name in INCREMENTAL_INPUTS:
+        path = DBT_PROJECT_DIR / name
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            digest.update(file.relative_to(DBT_PROJECT_DIR).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def needs_full_refresh(target_dir: Path) -> bool:
+    """True unless the last successful build in this target directory used the same incremental inputs."""
+    recorded = Path(target_dir) / INCREMENTAL_FINGERPRINT_FILE
+    return not recorded.exists() or recorded.read_text(encoding="utf-8").strip() != incremental_fingerprint()
+
+
+def record_successful_build(target_dir: Path) -> None:
+    Path(target_dir).mkdir(parents=True, exist_ok=True)
+    (Path(target_dir) / INCREMENTAL_FINGERPRINT_FILE).write_text(incremental_fingerprint() + "\n", encoding="utf-8")
 
 
 def ensure_dbt_on_path() -> None:

@@ -1,10 +1,12 @@
-{#- Each as-of date's segment assignments, appended; re-running a date replaces that date only. -#}
+{#- Each as-of date's segment assignments, appended; re-running a date replaces that date only. A full refresh
+    leaves the history alone. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy=replace_by_key_strategy(),
     unique_key='as_of_date',
     partition_by=replace_by_key_partitions('as_of_date'),
     on_schema_change='append_new_columns',
+    full_refresh=false,
 ) }}
 
 with

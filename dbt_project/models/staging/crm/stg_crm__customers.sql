@@ -6,11 +6,24 @@
     'private': 'person', '个人': 'person', '个人客户': 'person',
 } -%}
 
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='customer_record_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'customers') }}
+    {%- if is_incremental() %}
+    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'customers'), [
+        clean_text('_source_profile'),
+        clean_text('customer_id'),
+    ]) }}
+    {%- endif %}
 
 ),
 

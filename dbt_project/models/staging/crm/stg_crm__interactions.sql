@@ -7,11 +7,24 @@
     'task': 'task', 'tasks': 'task',
 } -%}
 
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='interaction_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'interactions') }}
+    {%- if is_incremental() %}
+    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'interactions'), [
+        clean_text('_source_profile'),
+        clean_text('interaction_id'),
+    ]) }}
+    {%- endif %}
 
 ),
 

@@ -1,8 +1,22 @@
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='order_line_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'order_lines') }}
+    {%- if is_incremental() %}
+    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'order_lines'), [
+        clean_text('_source_profile'),
+        clean_text('order_id'),
+        'line_number',
+    ]) }}
+    {%- endif %}
 
 ),
 

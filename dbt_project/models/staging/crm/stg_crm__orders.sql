@@ -7,11 +7,24 @@
     'refunded': 'refunded', 'refund': 'refunded', 'returned': 'refunded', '已退款': 'refunded',
 } -%}
 
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='order_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'orders') }}
+    {%- if is_incremental() %}
+    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'orders'), [
+        clean_text('_source_profile'),
+        clean_text('order_id'),
+    ]) }}
+    {%- endif %}
 
 ),
 

@@ -1,8 +1,21 @@
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='survey_response_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'surveys') }}
+    {%- if is_incremental() %}
+    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'surveys'), [
+        clean_text('_source_profile'),
+        clean_text('response_id'),
+    ]) }}
+    {%- endif %}
 
 ),
 

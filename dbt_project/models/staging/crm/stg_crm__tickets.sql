@@ -12,11 +12,24 @@
     'urgent': 'urgent', 'highest': 'urgent', 'critical': 'urgent', '紧急': 'urgent',
 } -%}
 
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='ticket_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'tickets') }}
+    {%- if is_incremental() %}
+    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'tickets'), [
+        clean_text('_source_profile'),
+        clean_text('ticket_id'),
+    ]) }}
+    {%- endif %}
 
 ),
 
