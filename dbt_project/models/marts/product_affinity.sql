@@ -55,73 +55,176 @@ segments as (
 
 ),
 
-order_categories as (
+customer_cells as (
 
-    select distinct
-        orders.order_key,
-        products.product_category,
-        segments.value_tier,
-        segments.lifecycle_stage,
-        segments.rfm_segment
+    {#- The buyer's segment cell and each category as small integers, so the order-level joins and the pair
+        self-join hash numbers rather than strings; names come back once the counts are made. #}
+    select
+        *,
+        dense_rank() over (order by value_tier, lifecycle_stage, rfm_segment) as cell_id
 
-    from orders
-    inner join order_lines
-        on orders.order_key = order_lines.order_key
-    inner join products
-        on order_lines.product_key = products.product_key
-    inner join segments
-        on orders.customer_key = segments.customer_key
+    from segments
 
 ),
 
-cell_categories as (
+cells as (
 
-    select
+    select distinct
+        cell_id,
         value_tier,
         lifecycle_stage,
-        rfm_segment,
+        rfm_segment
+
+    from customer_cells
+
+),
+
+categories as (
+
+    select
+        product_key,
         product_category,
+        dense_rank() over (order by product_category) as category_id
+
+    from products
+
+),
+
+order_cells as (
+
+    select
+        orders.order_key,
+        customer_cells.cell_id
+
+    from orders
+    inner join customer_cells
+        on orders.customer_key = customer_cells.customer_key
+
+),
+
+line_categories as (
+
+    select distinct
+        order_lines.order_key,
+        categories.category_id
+
+    from order_lines
+    inner join categories
+        on order_lines.product_key = categories.product_key
+
+),
+
+order_categories as (
+
+    select
+        line_categories.order_key,
+        line_categories.category_id,
+        order_cells.cell_id
+
+    from line_categories
+    inner join order_cells
+        on line_categories.order_key = order_cells.order_key
+
+),
+
+category_names as (
+
+    select distinct
+        category_id,
+        product_category
+
+    from categories
+
+),
+
+cell_category_counts as (
+
+    select
+        cell_id,
+        category_id,
         count(*) as order_count
 
     from order_categories
-    group by value_tier, lifecycle_stage, rfm_segment, product_category
+    group by cell_id, category_id
 
 ),
 
-cell_orders as (
+cell_order_counts as (
 
     select
-        value_tier,
-        lifecycle_stage,
-        rfm_segment,
+        cell_id,
         count(distinct order_key) as order_count
 
     from order_categories
-    group by value_tier, lifecycle_stage, rfm_segment
+    group by cell_id
 
 ),
 
-cell_pairs as (
+cell_pair_counts as (
 
     select
-        antecedent.value_tier,
-        antecedent.lifecycle_stage,
-        antecedent.rfm_segment,
-        antecedent.product_category as antecedent_category,
-        consequent.product_category as consequent_category,
+        antecedent.cell_id,
+        antecedent.category_id as antecedent_id,
+        consequent.category_id as consequent_id,
         count(*) as order_count
 
     from order_categories as antecedent
     inner join order_categories as consequent
         on
             antecedent.order_key = consequent.order_key
-            and antecedent.product_category != consequent.product_category
-    group by
-        antecedent.value_tier,
-        antecedent.lifecycle_stage,
-        antecedent.rfm_segment,
-        antecedent.product_category,
-        consequent.product_category
+            and antecedent.category_id != consequent.category_id
+    group by antecedent.cell_id, antecedent.category_id, consequent.category_id
+
+),
+
+cell_orders as (
+
+    select
+        cells.value_tier,
+        cells.lifecycle_stage,
+        cells.rfm_segment,
+        cell_order_counts.order_count
+
+    from cell_order_counts
+    inner join cells
+        on cell_order_counts.cell_id = cells.cell_id
+
+),
+
+cell_categories as (
+
+    select
+        cells.value_tier,
+        cells.lifecycle_stage,
+        cells.rfm_segment,
+        category_names.product_category,
+        cell_category_counts.order_count
+
+    from cell_category_counts
+    inner join cells
+        on cell_category_counts.cell_id = cells.cell_id
+    inner join category_names
+        on cell_category_counts.category_id = category_names.category_id
+
+),
+
+cell_pairs as (
+
+    select
+        cells.value_tier,
+        cells.lifecycle_stage,
+        cells.rfm_segment,
+        antecedent.product_category as antecedent_category,
+        consequent.product_category as consequent_category,
+        cell_pair_counts.order_count
+
+    from cell_pair_counts
+    inner join cells
+        on cell_pair_counts.cell_id = cells.cell_id
+    inner join category_names as antecedent
+        on cell_pair_counts.antecedent_id = antecedent.category_id
+    inner join category_names as consequent
+        on cell_pair_counts.consequent_id = consequent.category_id
 
 ),
 
