@@ -18,6 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.lib.dbt_metadata import DEFERRED_METADATA_KEYS, materialization_metadata
 from orchestration.lib.dbt_project import (
+    ClienteleDbtCliResource,
     clientele_dbt_project,
     dbt_executable,
     needs_full_refresh,
@@ -161,7 +162,7 @@ def dbt_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[clientele_dbt_models],
         resources={
-            "dbt": DbtCliResource(
+            "dbt": ClienteleDbtCliResource(
                 project_dir=project, profiles_dir=str(project.profiles_dir), dbt_executable=dbt_executable()
             )
         },

@@ -8,10 +8,12 @@ import os
 import re
 import sys
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from packaging.version import Version
 
 from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.lib.spark_tables import builds_on_spark, dbt_target
@@ -30,6 +32,20 @@ def dbt_executable() -> str:
         if beside.exists():
             return str(beside)
     return "dbt"
+
+
+class ClienteleDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without two probes it makes before every dbt command: `dbt --version` in a
+    subprocess (~4 s, plus dbt's online version check) and an in-process dbt adapter, which only serves
+    dagster-dbt's fetch_* metadata helpers (row counts come from a post-hook here). The dbt it runs is
+    installed in this environment (`dbt_executable`), so its version is the installed dbt-core's."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
 
 
 def build_command(target_path: Path, log_path: Path, as_of: date) -> list[str]:
