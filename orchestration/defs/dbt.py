@@ -21,6 +21,7 @@ from orchestration.lib.dbt_project import (
     ClienteleDbtCliResource,
     clientele_dbt_project,
     dbt_executable,
+    incremental_fingerprint,
     needs_full_refresh,
     record_successful_build,
 )
@@ -145,9 +146,9 @@ def dbt_definitions() -> dg.Definitions:
     def clientele_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         os.environ[ENV_WAREHOUSE] = str(warehouse.paths.warehouse_dir)
         os.environ[ENV_AS_OF] = as_of_for(context).isoformat()
-        target_dir = warehouse.paths.dbt_target_dir
+        target_dir, fingerprint = warehouse.paths.dbt_target_dir, incremental_fingerprint()
         command = ["build", "--exclude-resource-type", "unit_test"]
-        if needs_full_refresh(target_dir):
+        if needs_full_refresh(target_dir, fingerprint):
             command.append("--full-refresh")
             context.log.info("dbt build with --full-refresh: the incremental models' code or seeds changed")
         with warehouse.writer(context):
@@ -157,7 +158,7 @@ def dbt_definitions() -> dg.Definitions:
         if error is not None:
             raise error
         if incremental_model_keys(invocation.manifest) <= context.selected_asset_keys:
-            record_successful_build(target_dir)
+            record_successful_build(target_dir, fingerprint)
 
     return dg.Definitions(
         assets=[clientele_dbt_models],

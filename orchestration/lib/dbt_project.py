@@ -81,15 +81,16 @@ def incremental_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def needs_full_refresh(target_dir: Path) -> bool:
-    """True unless the last successful build in this target directory used the same incremental inputs."""
+def needs_full_refresh(target_dir: Path, fingerprint: str) -> bool:
+    """True unless the last successful build in this target directory had this incremental fingerprint."""
     recorded = Path(target_dir) / INCREMENTAL_FINGERPRINT_FILE
-    return not recorded.exists() or recorded.read_text(encoding="utf-8").strip() != incremental_fingerprint()
+    return not recorded.exists() or recorded.read_text(encoding="utf-8").strip() != fingerprint
 
 
-def record_successful_build(target_dir: Path) -> None:
+def record_successful_build(target_dir: Path, fingerprint: str) -> None:
+    """Remember the fingerprint the build started with (files edited during the build are not covered)."""
     Path(target_dir).mkdir(parents=True, exist_ok=True)
-    (Path(target_dir) / INCREMENTAL_FINGERPRINT_FILE).write_text(incremental_fingerprint() + "\n", encoding="utf-8")
+    (Path(target_dir) / INCREMENTAL_FINGERPRINT_FILE).write_text(fingerprint + "\n", encoding="utf-8")
 
 
 def ensure_dbt_on_path() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.dbt_project import build_command, needs_full_refresh
+from orchestration.lib.dbt_project import build_command, incremental_fingerprint, needs_full_refresh
 from orchestration.lib.demo_data import generate_demo_exports
 from orchestration.lib.settings import WarehousePaths
 from tests.conftest import write_csv
@@ -62,7 +62,7 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[WarehousePaths, W
     env = os.environ | {"DAGSTER_HOME": str(root / "dagster_home")}
     common = ("--inbox", str(inbox), "--warehouse", str(paths.warehouse_dir))
     _clientele("run", *common, "--as-of", FIRST.isoformat(), env=env)
-    assert not needs_full_refresh(paths.dbt_target_dir)
+    assert not needs_full_refresh(paths.dbt_target_dir, incremental_fingerprint())
 
     write_csv(inbox / "generic_orders_2026-07-01.csv", ORDER_HEADER, next_night)
     _clientele("run", *common, "--as-of", SECOND.isoformat(), env=env)
