@@ -1,5 +1,6 @@
-"""Incremental staging: a second run re-derives only the keys that received new raw rows, and ends with exactly
-the rows a full rebuild from raw gives (newer versions win, older re-exports do not, keys match after cleaning)."""
+"""Incremental builds: a second run re-derives only the staged keys that received new raw rows and renumbers only
+the customers it touched, and ends with exactly the rows a full rebuild gives (newer versions win, older
+re-exports do not, keys match after cleaning, merged customers and late customer records are renumbered)."""
 
 import csv
 import os
@@ -22,6 +23,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 FIRST, SECOND = date(2026, 6, 30), date(2026, 7, 1)
 ORDER_HEADER = ["order_id", "customer_id", "order_date", "amount", "currency", "status", "channel", "updated_at"]
 STAGING = ("customers", "orders", "order_lines", "interactions", "tickets", "surveys")
+INCREMENTAL_TABLES = (*(f"staging.stg_crm__{entity}" for entity in STAGING), "intermediate.int_orders_numbered")
+REBUILT_TABLES = (*INCREMENTAL_TABLES, "intermediate.int_orders_resolved")
+ORPHAN = ["SO-ORPHAN-1", "CUS-LATE-1", "2026-06-01", "50.00", "USD", "completed", "web", "2026-06-01 10:00:00"]
 
 
 def _clientele(*args: str, env: dict) -> None:
@@ -35,19 +39,48 @@ def _orders(inbox: Path) -> dict[str, dict]:
         return {row["order_id"]: row for row in csv.DictReader(fh)}
 
 
+def _customers(inbox: Path) -> tuple[list[str], dict[str, dict]]:
+    with (inbox / "generic_customers.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames), {row["customer_id"]: row for row in reader}
+
+
+def _buyers(inbox: Path) -> list[str]:
+    """Customer ids with orders, in order of their first order."""
+    return list(dict.fromkeys(row["customer_id"] for row in _orders(inbox).values()))
+
+
+def _next_night_customers(inbox: Path) -> tuple[list[str], list[list[str]]]:
+    """A newer version of the fifth buyer's record sharing the fourth buyer's e-mail (the two customers merge),
+    and the record the orphan order named (its order is attributed from now on)."""
+    header, customers = _customers(inbox)
+    fourth, fifth = (customers[customer_id] for customer_id in _buyers(inbox)[3:5])
+    merged = fifth | {"email": fourth["email"], "updated_at": "2026-07-01 12:00:00"}
+    late = fifth | {
+        "customer_id": ORPHAN[1],
+        "customer_name": "Late Record",
+        "email": "late.record@example.com",
+        "phone": "+86 100 0000 0001",
+        "updated_at": "2026-07-01 12:00:00",
+    }
+    return header, [[row[column] for column in header] for row in (merged, late)]
+
+
 def _next_night_orders(inbox: Path) -> list[list[str]]:
     exported = _orders(inbox)
     first, second, third = (exported[f"SO-000000000{n}"] for n in (1, 2, 3))
+    other_buyer = next(buyer for buyer in _buyers(inbox) if buyer not in {first["customer_id"], third["customer_id"]})
     return [
-        # a newer version of order 1 (cancelled since), an older one of order 2 (must not win) ...
-        [first["order_id"], first["customer_id"], first["order_date"], "1.00", "USD", "cancelled", "web",
+        # a newer version of order 1 (cancelled since, bought by another customer: its first buyer is touched
+        # by nothing else), an older one of order 2 (must not win) ...
+        [first["order_id"], other_buyer, first["order_date"], "1.00", "USD", "cancelled", "web",
          "2026-07-01 08:00:00"],
         [second["order_id"], second["customer_id"], second["order_date"], "2.00", "USD", "refunded", "web",
          "2000-01-01 00:00:00"],
         # ... order 3 under an id with blanks around it (the same key once cleaned), and two new orders
         [f"  {third['order_id']} ", third["customer_id"], third["order_date"], "3.00", "USD", "refunded", "web",
          "2026-07-01 09:00:00"],
-        ["SO-NEW-1", first["customer_id"], "2026-07-01", "10.00", "USD", "completed", "web", "2026-07-01 10:00:00"],
+        ["SO-NEW-1", other_buyer, "2026-07-01", "10.00", "USD", "completed", "web", "2026-07-01 10:00:00"],
         ["SO-NEW-2", third["customer_id"], "2026-07-01", "20.00", "USD", "completed", "web", "2026-07-01 11:00:00"],
     ]  # fmt: skip
 
@@ -58,20 +91,23 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[WarehousePaths, W
     root = tmp_path_factory.mktemp("incremental")
     inbox, paths = root / "inbox", WarehousePaths(root / "warehouse")
     generate_demo_exports(inbox, 150, seed=5, profile="generic", end_date=FIRST)
+    write_csv(inbox / "generic_orders_orphans.csv", ORDER_HEADER, [ORPHAN])
     next_night = _next_night_orders(inbox)
+    customer_header, next_night_customers = _next_night_customers(inbox)
     env = os.environ | {"DAGSTER_HOME": str(root / "dagster_home")}
     common = ("--inbox", str(inbox), "--warehouse", str(paths.warehouse_dir))
     _clientele("run", *common, "--as-of", FIRST.isoformat(), env=env)
     assert not needs_full_refresh(paths.dbt_target_dir, incremental_fingerprint())
 
     write_csv(inbox / "generic_orders_2026-07-01.csv", ORDER_HEADER, next_night)
+    write_csv(inbox / "generic_customers_2026-07-01.csv", customer_header, next_night_customers)
     _clientele("run", *common, "--as-of", SECOND.isoformat(), env=env)
 
     rebuilt = WarehousePaths(root / "rebuilt")
     rebuilt.warehouse_dir.mkdir()
     shutil.copy2(paths.working_db, rebuilt.working_db)
     command = build_command(root / "target_rebuilt", root / "logs_rebuilt", SECOND)
-    command += ["--full-refresh", "--select", "path:models/staging"]
+    command += ["--full-refresh", "--select", "path:models/staging", "int_customer_records_resolved+1"]
     completed = subprocess.run(
         command,
         env=os.environ | {"CLIENTELE_WAREHOUSE": str(rebuilt.warehouse_dir)},
@@ -84,32 +120,54 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[WarehousePaths, W
     return paths, rebuilt
 
 
-def _rows(database: Path, sql: str) -> list[tuple]:
+def _rows(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, parameters or []).fetchall()
 
 
-def test_the_second_run_built_staging_incrementally(nightly):
+def test_the_second_run_built_incrementally(nightly):
     paths, _ = nightly
-    for entity in STAGING:
-        executed = paths.dbt_target_dir / "run" / "clientele" / "models" / "staging" / "crm" / f"stg_crm__{entity}.sql"
-        assert "delete from" in executed.read_text(encoding="utf-8").lower(), entity
+    models = paths.dbt_target_dir / "run" / "clientele" / "models"
+    executed = [models / "staging" / "crm" / f"stg_crm__{entity}.sql" for entity in STAGING]
+    executed.append(models / "intermediate" / "int_orders_numbered.sql")
+    for path in executed:
+        assert "delete from" in path.read_text(encoding="utf-8").lower(), path.name
 
 
-def test_incremental_staging_equals_a_full_rebuild(nightly):
+def test_incremental_builds_equal_a_full_rebuild(nightly):
     paths, rebuilt = nightly
     with duckdb.connect() as conn:
         conn.execute(f"attach '{paths.working_db}' as incremental (read_only)")
         conn.execute(f"attach '{rebuilt.working_db}' as rebuilt (read_only)")
-        for entity in STAGING:
-            table = f"staging.stg_crm__{entity}"
+        for table in REBUILT_TABLES:
             counts = conn.execute(f"select count(*) from incremental.{table}").fetchall()
-            assert counts == conn.execute(f"select count(*) from rebuilt.{table}").fetchall(), entity
+            assert counts == conn.execute(f"select count(*) from rebuilt.{table}").fetchall(), table
             for left, right in (("incremental", "rebuilt"), ("rebuilt", "incremental")):
                 only_left = conn.execute(
                     f"select count(*) from (select * from {left}.{table} except all select * from {right}.{table})"
                 ).fetchall()
-                assert only_left == [(0,)], f"{entity}: rows only in {left}"
+                assert only_left == [(0,)], f"{table}: rows only in {left}"
+
+
+def test_merged_customers_and_late_records_are_renumbered(nightly):
+    paths, _ = nightly
+    fourth, fifth = _buyers(paths.warehouse_dir.parent / "inbox")[3:5]
+    records = [f"generic:{customer_id}" for customer_id in (fourth, fifth, ORPHAN[1])]
+    orders = _rows(
+        paths.published_db,
+        "select customer_record_key, customer_key, customer_order_number from marts.orders "
+        "where customer_key in (select customer_key from marts.orders where customer_record_key in ?)",
+        [records],
+    )
+    customer_of = {record: customer_key for record, customer_key, _ in orders}
+    assert customer_of[records[0]] == customer_of[records[1]], "the merged records' orders share one customer"
+    assert records[2] in customer_of, "the order of the late customer record is attributed"
+    numbers: dict[str, list[int]] = {}
+    for _, customer_key, number in orders:
+        numbers.setdefault(customer_key, []).append(number)
+    assert len(numbers) == 2
+    for customer_numbers in numbers.values():
+        assert sorted(customer_numbers) == list(range(1, len(customer_numbers) + 1))
 
 
 def test_newer_versions_win_and_older_ones_do_not(nightly):
