@@ -1,11 +1,63 @@
-{#- The orders as of as_of: a view, so the nightly build only filters what int_orders_numbered keeps. -#}
-{{ config(materialized='view') }}
-
+{#- Orders on or before as_of of a known customer record, attributed to the resolved customer. Orders of
+    unknown customer records (orphans) are left out here; stg_crm__orders' relationship test warns. -#}
 with
 
 orders as (
 
-    select * from {{ ref('int_orders_numbered') }}
+    select * from {{ ref('stg_crm__orders') }}
+
+),
+
+customer_records as (
+
+    select
+        customer_record_key,
+        customer_key
+
+    from {{ ref('int_customer_records_resolved') }}
+
+),
+
+attributed as (
+
+    select
+        orders.order_key,
+        orders.source_profile,
+        orders.order_id,
+        customer_records.customer_key,
+        orders.customer_record_key,
+        orders.customer_id,
+        orders.order_date,
+        orders.order_status,
+        orders.is_completed,
+        orders.channel,
+        orders.currency,
+        orders.amount_in_order_currency,
+        orders.amount,
+        case when orders.is_completed then orders.amount else 0 end as net_amount
+
+    from orders
+    inner join customer_records
+        on orders.customer_record_key = customer_records.customer_record_key
+    where orders.order_date <= {{ as_of_date() }}
+
+),
+
+numbered as (
+
+    {#- Same partition and order twice, so the engine sorts once: the purchase number is the running
+        count of completed orders (spelled out: Spark cannot extend a named window with a frame). #}
+    select
+        *,
+        row_number() over (
+            partition by customer_key order by order_date asc, order_key asc
+        ) as customer_order_number,
+        count(case when is_completed then 1 end) over (
+            partition by customer_key order by order_date asc, order_key asc
+            rows between unbounded preceding and current row
+        ) as completed_orders_so_far
+
+    from attributed
 
 ),
 
@@ -27,10 +79,9 @@ final as (
         amount,
         net_amount,
         customer_order_number,
-        customer_purchase_number
+        case when is_completed then completed_orders_so_far end as customer_purchase_number
 
-    from orders
-    where order_date <= {{ as_of_date() }}
+    from numbered
 
 )
 

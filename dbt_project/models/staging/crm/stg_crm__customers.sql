@@ -7,7 +7,7 @@
 } -%}
 
 {{ config(
-    materialized=incremental_materialization(),
+    materialized=staging_materialization(),
     unique_key='customer_record_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

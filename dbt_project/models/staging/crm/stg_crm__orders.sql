@@ -8,7 +8,7 @@
 } -%}
 
 {{ config(
-    materialized=incremental_materialization(),
+    materialized=staging_materialization(),
     unique_key='order_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

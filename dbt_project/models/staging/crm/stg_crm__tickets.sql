@@ -13,7 +13,7 @@
 } -%}
 
 {{ config(
-    materialized=incremental_materialization(),
+    materialized=staging_materialization(),
     unique_key='ticket_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
