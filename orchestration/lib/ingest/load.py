@@ -145,28 +145,28 @@ def _line_of_offset(path: Path, offset: int) -> int:
         return fh.read(offset).count(b"\n") + 1
 
 
-def _stage_csv(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, scratch_dir: Path) -> None:
-    """`_in(_source_row, c0..cN)` with physical line numbers, and `_rejects` for unparseable lines."""
+def _csv_reader(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, scratch_dir: Path) -> tuple[str, dict]:
+    """The `read_csv` call that reads the file as text columns c0..cN; its scan fills the reject tables."""
     path = Path(detected.path)
     if detected.encoding not in ("utf-8", "utf-8-sig"):
         path = _transcode_to_utf8(detected, scratch_dir)
-    width = len(detected.headers)
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(detected.headers))) + "}"
     conn.execute("DROP TABLE IF EXISTS _reject_errors")
     conn.execute("DROP TABLE IF EXISTS _reject_scans")
-    conn.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _read AS
-        SELECT * FROM read_csv(
-            ?, header = true, columns = {columns}, delim = ?, quote = '"', escape = '"',
+    reader = f"""read_csv(
+            $csv_path, header = true, columns = {columns}, delim = $csv_delimiter, quote = '"', escape = '"',
             auto_detect = false, store_rejects = true, ignore_errors = true,
             rejects_table = '_reject_errors', rejects_scan = '_reject_scans',
             max_line_size = {MAX_LINE_BYTES}
-        )""",
-        [str(path), detected.delimiter or ","],
-    )
-    # Rejected lines are absent from _read; recover each good record's line from how many
-    # rejected lines precede it (exact for records without embedded newlines).
+        )"""
+    return reader, {"csv_path": str(path), "csv_delimiter": detected.delimiter or ","}
+
+
+def _number_csv_rows(conn: duckdb.DuckDBPyConnection, detected: DetectedFile) -> None:
+    """`_rejects` for unparseable lines, and `_typed` as a view that numbers `_typed_csv`'s rows by file line.
+
+    `_typed_csv` holds the good records in file order (rowid); each one's line is its position plus the
+    header plus how many rejected lines precede it (exact for records without embedded newlines)."""
     conn.execute(
         """
         CREATE OR REPLACE TEMP TABLE _rejects AS
@@ -182,9 +182,8 @@ def _stage_csv(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, scratch_
         """,
         {"headers": list(detected.headers)},
     )
-    # `_in` is a view: the typed table is built from `_read` in one pass, without another copy of the text.
     if conn.execute("SELECT count(*) FROM _rejects").fetchone()[0] == 0:
-        conn.execute("CREATE OR REPLACE TEMP VIEW _in AS SELECT rowid + 2 AS _source_row, * FROM _read")
+        conn.execute("CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _source_row, * FROM _typed_csv")
         return
     conn.execute(
         """
@@ -196,10 +195,10 @@ def _stage_csv(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, scratch_
     )
     conn.execute(
         """
-        CREATE OR REPLACE TEMP VIEW _in AS
-        SELECT r.rowid + 2 + coalesce(j.rejects_up_to, 0) AS _source_row, r.*
-        FROM _read r
-        ASOF LEFT JOIN _reject_offsets j ON r.rowid + 1 >= j.good_rows_before
+        CREATE OR REPLACE TEMP VIEW _typed AS
+        SELECT t.rowid + 2 + coalesce(j.rejects_up_to, 0) AS _source_row, t.*
+        FROM _typed_csv t
+        ASOF LEFT JOIN _reject_offsets j ON t.rowid + 1 >= j.good_rows_before
         """
     )
 
@@ -329,11 +328,21 @@ def _parse_expression(column: CanonicalColumn, text: str, naive_is_utc: bool = F
     raise ValueError(f"canonical column {column.name} has unsupported data_type {column.data_type!r}")
 
 
-def _build_typed_table(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, profile: VendorProfile) -> None:
-    """`_typed`: the staged text, canonical typed columns, and `_problems` (empty list = loadable)."""
+def _build_typed_table(
+    conn: duckdb.DuckDBPyConnection,
+    detected: DetectedFile,
+    profile: VendorProfile,
+    *,
+    from_sql: str = "_in",
+    from_params: dict | None = None,
+    target: str = "_typed",
+) -> None:
+    """`target`: canonical typed columns, `_problems` (empty list = loadable) and the original record of problem
+    rows, in one pass over `from_sql` (text columns c0..cN, and `_source_row` when it numbers its own rows)."""
     positions = dict(detected.column_positions)
     value_maps = profile.entities[detected.entity].value_maps
     params: dict = {
+        **(from_params or {}),
         "thousands_separator": profile.thousands_separator or "\x00",
         "date_formats": list(profile.date_formats) or ["%Y-%m-%d"],
         "timezone": profile.timezone,
@@ -368,15 +377,16 @@ def _build_typed_table(conn: duckdb.DuckDBPyConnection, detected: DetectedFile, 
     params.update(header_params)
     canonical = ", ".join(quote_identifier(c.name) for c in canonical_schema()[detected.entity])
     # Only what the inserts need: typed values, the problems, and the original record of problem rows.
+    numbered = "_source_row, " if from_sql == "_in" else ""
     sql = f"""
-        CREATE OR REPLACE TEMP TABLE _typed AS
-        SELECT _source_row, {canonical}, _problems,
+        CREATE OR REPLACE TEMP TABLE {target} AS
+        SELECT {numbered}{canonical}, _problems,
                CASE WHEN len(_problems) > 0 THEN {record_sql} END AS _raw_record
         FROM (
             SELECT *, {problems} AS _problems
             FROM (
                 SELECT *, {", ".join(parsed)}
-                FROM (SELECT *, {", ".join(texts)} FROM _in)
+                FROM (SELECT *, {", ".join(texts)} FROM {from_sql})
             )
         )
         """
@@ -410,13 +420,17 @@ def load_file(
         )
     profile = load_profiles()[detected.profile]
     if detected.file_format == "csv":
-        _stage_csv(conn, detected, scratch_dir)
-    elif detected.file_format == "jsonl":
-        _stage_jsonl(conn, detected)
+        # one scan of the file: text, typed values and problems in one statement, then lines numbered
+        reader, reader_params = _csv_reader(conn, detected, scratch_dir)
+        _build_typed_table(conn, detected, profile, from_sql=reader, from_params=reader_params, target="_typed_csv")
+        _number_csv_rows(conn, detected)
     else:
-        _stage_xlsx(conn, detected)
-    _build_typed_table(conn, detected, profile)
-    _drop_staging(conn, ("_in", "_read", "_reject_offsets"))
+        if detected.file_format == "jsonl":
+            _stage_jsonl(conn, detected)
+        else:
+            _stage_xlsx(conn, detected)
+        _build_typed_table(conn, detected, profile)
+        _drop_staging(conn, ("_in", "_read"))
 
     stat_after = path.stat()
     if (stat_after.st_size, stat_after.st_mtime_ns) != (detected.size, detected.mtime_ns):
@@ -487,7 +501,7 @@ def load_file(
         conn.execute("ROLLBACK")
         raise
     finally:
-        _drop_staging(conn, ("_in", "_read", "_reject_offsets", "_typed", "_rejects"))
+        _drop_staging(conn, ("_in", "_read", "_reject_offsets", "_typed", "_typed_csv", "_rejects"))
         shutil.rmtree(scratch_dir / detected.file_hash, ignore_errors=True)
         (scratch_dir / f"{detected.file_hash}.csv").unlink(missing_ok=True)
     return FileLoadResult(
