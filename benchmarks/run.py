@@ -3,7 +3,8 @@
 For each size: generate (once, cached) demo exports; run `clientele run` on a fresh warehouse with a new
 DAGSTER_HOME (its databases created and the dbt manifest parsed beforehand, as for any nightly run); time
 its stages from the event log; run the floor and the pandas script on the same files and check that their
-RFM scores and value tiers agree row for row with the pipeline's marts; then add ~1% new orders and re-run
+RFM scores and value tiers agree row for row with the pipeline's marts; time the load floor (every export
+copied into DuckDB as detected, nothing else); then add ~1% new orders and re-run
 against the same warehouse (the nightly case). Results go to <output>/latest.json and <output>/latest.md.
 """
 
@@ -154,6 +155,23 @@ def bench_size(size: str, cache_dir: Path, *, generate: bool, keep: bool, nightl
                 say(f"{size}: {name} {agreement.describe()}")
             else:
                 agreed = False
+
+        load_floor = run_measured(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.load_floor",
+                "--inbox",
+                str(dataset.path),
+                "--out",
+                str(work / "load.duckdb"),
+            ],
+            cwd=PROJECT_ROOT,
+            log_file=logs / "load_floor.log",
+        )
+        result["load_floor"] = _entry(load_floor)
+        (work / "load.duckdb").unlink(missing_ok=True)
+        say(f"{size}: load floor {'ok' if load_floor.ok else 'FAILED'} in {load_floor.wall_seconds:,.1f} s")
 
         if nightly and pipeline.ok:
             day = nightly_day()

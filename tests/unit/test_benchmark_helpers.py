@@ -16,6 +16,7 @@ from benchmarks import pandas_rfm, report
 from benchmarks.agreement import compare_with_pipeline
 from benchmarks.datasets import Dataset, nightly_orders_file
 from benchmarks.floor import SEEDS_DIR, run_floor
+from benchmarks.load_floor import load_inputs
 from benchmarks.stages import attribute_wall_time, classify_step
 from orchestration.lib.demo_data import generate_demo_exports
 
@@ -193,3 +194,15 @@ def test_marginal_cost_is_the_slope_and_fixed_overhead_the_intercept():
     assert derived["pipeline"]["marginal_by_interval"] == pytest.approx([10.0, 10.0])
     assert derived["pipeline"]["fixed_overhead_seconds"] == pytest.approx(9.0)
     assert derived["pipeline_marginal_vs_floor"] == pytest.approx(1.0)
+
+
+def test_load_floor_copies_every_csv_and_jsonl_row_and_skips_the_rest(exports, tmp_path: Path):
+    inbox, _ = exports
+    counts = load_inputs(inbox, tmp_path / "load.duckdb")
+    expected = {}
+    for path in inbox.iterdir():
+        if path.suffix in (".csv", ".jsonl") and not path.name.startswith(("_", ".")):
+            reader = pd.read_json(path, lines=True) if path.suffix == ".jsonl" else pd.read_csv(path, dtype=str)
+            expected[path.stem] = len(reader)
+    assert counts == expected
+    assert "generic_order_lines" in counts and "generic_interactions" in counts
