@@ -104,9 +104,12 @@ def rfm_arguments(dataset: Dataset, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def run_module(module: str, arguments: list[str], log: Path) -> Measurement:
+    return run_measured([sys.executable, "-m", module, *arguments], cwd=PROJECT_ROOT, log_file=log)
+
+
 def run_contender(module: str, dataset: Dataset, out: Path, log: Path) -> Measurement:
-    command = [sys.executable, "-m", module, *rfm_arguments(dataset, out)]
-    return run_measured(command, cwd=PROJECT_ROOT, log_file=log)
+    return run_module(module, rfm_arguments(dataset, out), log)
 
 
 def _entry(measurement: Measurement) -> dict:
@@ -156,18 +159,10 @@ def bench_size(size: str, cache_dir: Path, *, generate: bool, keep: bool, nightl
             else:
                 agreed = False
 
-        load_floor = run_measured(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.load_floor",
-                "--inbox",
-                str(dataset.path),
-                "--out",
-                str(work / "load.duckdb"),
-            ],
-            cwd=PROJECT_ROOT,
-            log_file=logs / "load_floor.log",
+        load_floor = run_module(
+            "benchmarks.load_floor",
+            ["--inbox", str(dataset.path), "--out", str(work / "load.duckdb")],
+            logs / "load_floor.log",
         )
         result["load_floor"] = _entry(load_floor)
         (work / "load.duckdb").unlink(missing_ok=True)
