@@ -26,8 +26,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration expectations tests benchmarks
-	$(BIN)/ruff format --check orchestration expectations tests benchmarks
+	$(BIN)/ruff check orchestration expectations clientele_clv tests benchmarks
+	$(BIN)/ruff format --check orchestration expectations clientele_clv tests benchmarks
 	mkdir -p $(CLIENTELE_WAREHOUSE)
 	$(BIN)/sqlfluff lint dbt_project/models
 

@@ -16,7 +16,11 @@ from scipy.integrate import quad
 from scipy.optimize import approx_fprime
 from scipy.special import betaln, hyp2f1
 
-from orchestration.lib import clv
+import clientele_clv as clv
+from clientele_clv.arrays import distinct_rows
+from clientele_clv.bg_nbd import bgnbd_objective
+from clientele_clv.gamma_gamma import GammaGammaObjective
+from tests.clv_simulation import SimulatedCustomers, simulate_bgnbd_customers, simulate_gamma_gamma_spend
 
 AS_OF = date(2026, 1, 1)
 # CDNOW estimates (FHL 2005: r=0.243, alpha=4.414 weeks, a=0.793, b=2.426; Gamma-Gamma p=6.25, q=3.74,
@@ -113,16 +117,16 @@ def purchases_if_alive_by_adaptive_quadrature(params: clv.BgNbdParams, t, x, T) 
 
 
 @pytest.fixture(scope="module")
-def population() -> clv.SimulatedCustomers:
+def population() -> SimulatedCustomers:
     """400k customers acquired uniformly over three years, followed for a further year."""
     n = 400_000
     first_purchase_age = np.random.default_rng(2024).integers(30, 3 * 365 + 1, n).astype(float)
-    return clv.simulate_bgnbd_customers(n, *TRUE_BGNBD, T=first_purchase_age, seed=2025, holdout_days=365.0)
+    return simulate_bgnbd_customers(n, *TRUE_BGNBD, T=first_purchase_age, seed=2025, holdout_days=365.0)
 
 
 @pytest.fixture(scope="module")
 def population_spend(population) -> np.ndarray:
-    return clv.simulate_gamma_gamma_spend(population.x, *TRUE_GAMMA_GAMMA, seed=2026)
+    return simulate_gamma_gamma_spend(population.x, *TRUE_GAMMA_GAMMA, seed=2026)
 
 
 def summary_frame(x, t_x, T, spend, **extra) -> pd.DataFrame:
@@ -155,7 +159,7 @@ def assert_all_finite(scores: pd.DataFrame) -> None:
     ids=["cdnow-days", "a>1,b<1", "small-r-small-a"],
 )
 def test_log_likelihood_matches_fhl_equation_6_per_customer(params):
-    sim = clv.simulate_bgnbd_customers(1500, 0.4, 20.0, 0.9, 3.0, T=np.linspace(0, 700, 1500), seed=3)
+    sim = simulate_bgnbd_customers(1500, 0.4, 20.0, 0.9, 3.0, T=np.linspace(0, 700, 1500), seed=3)
     x = np.append(sim.x, [0, 1, 5, 12])
     t_x = np.append(sim.t_x, [0, 700, 3.5, 80])
     T = np.append(sim.T, [0, 700, 400, 80])
@@ -174,8 +178,8 @@ def test_log_likelihood_stays_finite_where_the_direct_formula_overflows():
 
 
 def test_distinct_row_weighting_reproduces_the_full_data_likelihood_and_fit():
-    sim = clv.simulate_bgnbd_customers(30_000, *TRUE_BGNBD, T=np.arange(30_000) % 700 + 1.0, seed=5, whole_days=True)
-    (ux, utx, uT), inverse, counts = clv.distinct_rows(sim.x, sim.t_x, sim.T)
+    sim = simulate_bgnbd_customers(30_000, *TRUE_BGNBD, T=np.arange(30_000) % 700 + 1.0, seed=5, whole_days=True)
+    (ux, utx, uT), inverse, counts = distinct_rows(sim.x, sim.t_x, sim.T)
     assert counts.size < sim.x.size / 2
     assert np.array_equal(ux[inverse], sim.x) and np.array_equal(utx[inverse], sim.t_x)
 
@@ -184,9 +188,9 @@ def test_distinct_row_weighting_reproduces_the_full_data_likelihood_and_fit():
         weighted = clv.bgnbd_log_likelihood(params, ux, utx, uT, counts)
         assert weighted == pytest.approx(full, rel=1e-12)
 
-    spend = np.round(clv.simulate_gamma_gamma_spend(sim.x, *TRUE_GAMMA_GAMMA, seed=6), 0)
+    spend = np.round(simulate_gamma_gamma_spend(sim.x, *TRUE_GAMMA_GAMMA, seed=6), 0)
     repeat = sim.x > 0
-    (gx, gm), _, g_counts = clv.distinct_rows(sim.x[repeat], spend[repeat])
+    (gx, gm), _, g_counts = distinct_rows(sim.x[repeat], spend[repeat])
     assert g_counts.size < repeat.sum() / 2
     assert clv.gamma_gamma_log_likelihood(TRUE_GAMMA_GAMMA, gx, gm, g_counts) == pytest.approx(
         clv.gamma_gamma_log_likelihood(TRUE_GAMMA_GAMMA, sim.x[repeat], spend[repeat]), rel=1e-12
@@ -201,15 +205,15 @@ def test_distinct_row_weighting_reproduces_the_full_data_likelihood_and_fit():
 
 
 def test_analytic_gradients_match_finite_differences():
-    sim = clv.simulate_bgnbd_customers(5000, *TRUE_BGNBD, T=np.linspace(10, 900, 5000), seed=8)
-    objective = clv._BgNbdObjective(sim.x, sim.t_x / 300, sim.T / 300, np.ones(sim.x.size))
+    sim = simulate_bgnbd_customers(5000, *TRUE_BGNBD, T=np.linspace(10, 900, 5000), seed=8)
+    objective = bgnbd_objective(sim.x, sim.t_x / 300, sim.T / 300, np.ones(sim.x.size))
     theta = np.log([0.4, 0.2, 1.3, 1.9])
     numeric = approx_fprime(theta, lambda th: objective(th)[0], 1e-7)
     np.testing.assert_allclose(objective(theta)[1], numeric, rtol=1e-5, atol=1e-7)
 
-    spend = clv.simulate_gamma_gamma_spend(sim.x, *TRUE_GAMMA_GAMMA, seed=9)
+    spend = simulate_gamma_gamma_spend(sim.x, *TRUE_GAMMA_GAMMA, seed=9)
     repeat = sim.x > 0
-    spend_objective = clv._GammaGammaObjective(sim.x[repeat], spend[repeat] / 30, np.ones(int(repeat.sum())))
+    spend_objective = GammaGammaObjective(sim.x[repeat], spend[repeat] / 30, np.ones(int(repeat.sum())))
     theta = np.log([4.0, 2.5, 0.7])
     numeric = approx_fprime(theta, lambda th: spend_objective(th)[0], 1e-7)
     np.testing.assert_allclose(spend_objective(theta)[1], numeric, rtol=1e-5, atol=1e-7)
@@ -486,7 +490,7 @@ def test_huge_T_customers_score_finitely_with_the_models(population, population_
 def test_heavy_tailed_spend_with_q_below_one_falls_back(population):
     rows = slice(0, 50_000)
     sim_x = population.x[rows]
-    spend = clv.simulate_gamma_gamma_spend(sim_x, 3.0, 0.7, 20.0, seed=12)
+    spend = simulate_gamma_gamma_spend(sim_x, 3.0, 0.7, 20.0, seed=12)
     summary = summary_frame(
         sim_x, population.t_x[rows], population.T[rows], spend, historical_revenue=spend * (sim_x + 1)
     )
@@ -559,16 +563,16 @@ def test_clv_tiers_follow_the_documented_quantile_rule():
 def test_simulators_reproduce_the_model_moments():
     p, q, v = TRUE_GAMMA_GAMMA
     x = np.full(200_000, 3.0)
-    spend = clv.simulate_gamma_gamma_spend(x, p, q, v, seed=1)
+    spend = simulate_gamma_gamma_spend(x, p, q, v, seed=1)
     assert spend.mean() == pytest.approx(p * v / (q - 1), abs=4 * spend.std() / math.sqrt(x.size))
-    assert np.array_equal(spend, clv.simulate_gamma_gamma_spend(x, p, q, v, seed=1))
-    assert (clv.simulate_gamma_gamma_spend(np.zeros(3), p, q, v, seed=1) == 0).all()
+    assert np.array_equal(spend, simulate_gamma_gamma_spend(x, p, q, v, seed=1))
+    assert (simulate_gamma_gamma_spend(np.zeros(3), p, q, v, seed=1) == 0).all()
 
     # FHL (2005) equation (9): E[X(T)] for the repeat purchases of a customer observed for T days
     params = clv.BgNbdParams(0.6, 45.0, 2.5, 4.0)
     r, alpha, a, b = params
     T = 500.0
-    sim = clv.simulate_bgnbd_customers(200_000, *params, T=T, seed=2)
+    sim = simulate_bgnbd_customers(200_000, *params, T=T, seed=2)
     expected_x = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + T)) ** r * hyp2f1(r, b, a + b - 1, T / (alpha + T)))
     assert sim.x.mean() == pytest.approx(expected_x, abs=4 * sim.x.std() / math.sqrt(sim.x.size))
     assert ((sim.t_x <= sim.T) & (sim.t_x >= 0)).all() and (sim.t_x[sim.x == 0] == 0).all()

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from orchestration.lib.clv import fit_clv_models
+from clientele_clv import fit_clv_models
 from orchestration.lib.dbt_python import model_result, relation_to_arrow
 
 

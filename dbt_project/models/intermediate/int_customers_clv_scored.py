@@ -1,6 +1,6 @@
 """Per-customer CLV from the stored fits: P(alive), expected purchases and spend, discounted CLV, tier."""
 
-from orchestration.lib.clv import ClvFits, score_customers
+from clientele_clv import ClvFits, score_customers
 from orchestration.lib.dbt_python import model_result, relation_to_arrow
 
 
