@@ -205,8 +205,9 @@ def expected_purchases(params, dropout_at_start: bool, t, x, t_x, T) -> np.ndarr
 def probability_no_purchase(params, dropout_at_start: bool, t, x, t_x, T) -> np.ndarray:
     """P(X(t) = 0 | x, t_x, T): no purchase in (T, T+t] (module docstring); broadcasts.
 
-    Computed as P(gone) + P(alive) ((alpha+T)/(alpha+T+t))^(r+x), a sum of two non-negative terms each
-    evaluated without cancellation, so small probabilities keep their relative precision.
+    The probability of a purchase, q = P(alive) (1 - ((alpha+T)/(alpha+T+t))^(r+x)), is evaluated without
+    cancellation (expm1/log1p); the result is 1 - q where q < 1/2 and P(gone) + P(alive)
+    ((alpha+T)/(alpha+T+t))^(r+x) (two non-negative terms) elsewhere, so both tails keep their precision.
     """
     r, alpha = float(params[0]), float(params[1])
     t, x, t_x, T = np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in (t, x, t_x, T)])
@@ -216,5 +217,7 @@ def probability_no_purchase(params, dropout_at_start: bool, t, x, t_x, T) -> np.
         raise ValueError("the prediction window t must be non-negative")
     odds = log_odds_left(params, dropout_at_start, x, t_x, T)
     gone, alive = expit(odds), expit(-odds)
-    silent_if_alive = np.exp(-(r + x) * np.log1p(t / (alpha + T)))
-    return np.minimum(gone + alive * silent_if_alive, 1.0).reshape(shape)
+    log_silent_if_alive = -(r + x) * np.log1p(t / (alpha + T))
+    purchase = alive * -np.expm1(log_silent_if_alive)
+    silent = np.where(purchase < 0.5, 1.0 - purchase, gone + alive * np.exp(log_silent_if_alive))
+    return np.clip(silent, 0.0, 1.0).reshape(shape)
