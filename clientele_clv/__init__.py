@@ -20,10 +20,13 @@ Churn. ``churn_probability`` = P(X(h) = 0 | x, t_x, T), the fitted model's proba
 next h days, in closed form: 1 - P(alive) + P(alive) ((alpha+T)/(alpha+T+h))^(r+x). An alive customer can only
 leave at a purchase, so they make none in the window exactly when their Poisson process is silent there, whose
 probability under the posterior rate Gamma(r+x, alpha+T) is the second factor (derivation in
-``beta_geometric``). 1 - P(alive) cannot rank BG/NBD one-time buyers at all (it is 0 for each of them), but
-P(X(h) = 0) still does: a one-time buyer silent for two years has a low posterior rate and is very likely to
-stay silent, one who bought last week is not. It is also what a churn warning means operationally (no purchase
-in the next h days) and can be checked against a holdout window (``backtest``).
+``beta_geometric``). 1 - P(alive) cannot rank BG/NBD one-time buyers at all: it is 0 for each of them, which
+also ranks every one of them as safer than any repeat buyer, although one-time buyers are the likeliest to
+stay away (on a real retail log that gave an AUC below 0.5). P(X(h) = 0) still ranks them: a one-time buyer
+silent for two years has a low posterior rate and is very likely to stay silent, one who bought last week is
+not. It is also what a churn warning means in practice (no purchase in the next h days), so it can be checked
+against a holdout window (``backtest``). Without a usable purchase model, scoring falls back to the
+historical purchase rate for churn too: exp(-rate h), a Poisson buyer who never leaves (``scoring``).
 
 Modules: ``bg_nbd``, ``mbg_nbd``, ``gamma_gamma`` (the models), ``beta_geometric`` (what BG and MBG share),
 ``quadrature`` (E[purchases | alive]), ``fitting`` (optimiser and usability verdict), ``purchase_models``

@@ -560,24 +560,6 @@ def test_clv_tiers_follow_the_documented_quantile_rule():
         clv.clv_tiers(clv_values, high_share=0.7, medium_share=0.5)
 
 
-def test_simulators_reproduce_the_model_moments():
-    p, q, v = TRUE_GAMMA_GAMMA
-    x = np.full(200_000, 3.0)
-    spend = simulate_gamma_gamma_spend(x, p, q, v, seed=1)
-    assert spend.mean() == pytest.approx(p * v / (q - 1), abs=4 * spend.std() / math.sqrt(x.size))
-    assert np.array_equal(spend, simulate_gamma_gamma_spend(x, p, q, v, seed=1))
-    assert (simulate_gamma_gamma_spend(np.zeros(3), p, q, v, seed=1) == 0).all()
-
-    # FHL (2005) equation (9): E[X(T)] for the repeat purchases of a customer observed for T days
-    params = clv.BgNbdParams(0.6, 45.0, 2.5, 4.0)
-    r, alpha, a, b = params
-    T = 500.0
-    sim = simulate_bgnbd_customers(200_000, *params, T=T, seed=2)
-    expected_x = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + T)) ** r * hyp2f1(r, b, a + b - 1, T / (alpha + T)))
-    assert sim.x.mean() == pytest.approx(expected_x, abs=4 * sim.x.std() / math.sqrt(sim.x.size))
-    assert ((sim.t_x <= sim.T) & (sim.t_x >= 0)).all() and (sim.t_x[sim.x == 0] == 0).all()
-
-
 def test_fits_stored_and_read_back_score_exactly_like_fitting_in_place(population, population_spend):
     rows = slice(0, 40_000)
     x, t_x, T = population.x[rows], np.floor(population.t_x[rows]), population.T[rows]

@@ -13,7 +13,7 @@ from scipy.special import hyp2f1
 
 import clientele_clv as clv
 from clientele_clv.mbg_nbd import mbgnbd_objective
-from tests.clv_simulation import SimulatedCustomers, simulate_bgnbd_customers, simulate_mbgnbd_customers
+from tests.clv_simulation import SimulatedCustomers, simulate_mbgnbd_customers
 
 # The same day-scale population as the BG/NBD tests (CDNOW estimates, alpha in days)
 TRUE_MBGNBD = clv.MbgNbdParams(r=0.25, alpha=30.0, a=0.8, b=2.5)
@@ -137,19 +137,6 @@ def test_expected_purchases_are_calibrated_against_the_simulated_next_year(popul
         alive_residual = sim.alive_at_T[rows] - p_alive[rows]
         assert abs(alive_residual.mean()) <= 4 * alive_residual.std() / math.sqrt(n), band
     assert sim.alive_at_T[sim.x == 0].mean() < 0.9  # the check has power: one-time buyers do leave
-
-
-def test_the_mbgnbd_simulator_reproduces_the_papers_unconditional_mean():
-    """Batislam et al. (2007): E[X(T)] = b/(a-1) [1 - (alpha/(alpha+T))^r 2F1(r, b+1; a+b; T/(alpha+T))]."""
-    params = clv.MbgNbdParams(0.6, 45.0, 2.5, 4.0)
-    r, alpha, a, b = params
-    T = 500.0
-    sim = simulate_mbgnbd_customers(200_000, *params, T=T, seed=2)
-    expected_x = b / (a - 1) * (1 - (alpha / (alpha + T)) ** r * hyp2f1(r, b + 1, a + b, T / (alpha + T)))
-    assert sim.x.mean() == pytest.approx(expected_x, abs=4 * sim.x.std() / math.sqrt(sim.x.size))
-    # with the same seed the MBG/NBD customer makes one repeat purchase fewer in a lifetime than the BG/NBD one
-    bgnbd = simulate_bgnbd_customers(200_000, *params, T=T, seed=2)
-    assert (sim.x <= bgnbd.x).all() and sim.x.mean() < bgnbd.x.mean()
 
 
 # Reference values computed once with the `lifetimes` package 0.11.3 (BetaGeoFitter / ModifiedBetaGeoFitter
