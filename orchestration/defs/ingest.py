@@ -4,11 +4,13 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.ingest.detect import DetectedFile, detect_file, list_export_files
 from orchestration.lib.ingest.errors import IngestError
+from orchestration.lib.ingest.ledger import LEDGER_TABLE, QUARANTINE_TABLE
 from orchestration.lib.ingest.load import ensure_raw_schema, load_file, quote_identifier
 from orchestration.lib.lake import RAW_LAKE_SCHEMA, is_landed, land_raw_tables
+from orchestration.lib.runs.liveness import WAREHOUSE_POOL
 from orchestration.lib.schema import ENTITIES, load_profiles
 
 OWNERS = ["team:data-platform"]
@@ -24,8 +26,12 @@ OWNERS = ["team:data-platform"]
 def crm_export_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> list[dict]:
     profiles = load_profiles()
     detected: list[DetectedFile] = []
-    problems: list[str] = []
-    for path in list_export_files(warehouse.inbox):
+    try:
+        paths, refused = list_export_files(warehouse.inbox)
+    except IngestError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    problems = [str(problem) for problem in refused]
+    for path in paths:
         try:
             detected.append(detect_file(path, warehouse.inbox, profiles))
         except IngestError as exc:
@@ -60,10 +66,11 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         ins={"crm_export_files": dg.AssetIn()},
         description=f"Raw CRM {entity} in `raw.{entity}` of the working database: canonical typed columns "
-        "plus lineage (_source_file, _source_row, _file_hash, _source_profile, _loaded_at). Rows that cannot "
-        "be parsed go to `raw._quarantine` with file, row, column and reason; a file already loaded "
-        "(same content hash) adds nothing. For a Spark target the table, quarantine and ledger are also "
-        "landed as Parquet under `<warehouse>/lake/raw/`.",
+        "plus lineage (_file_id: the file in raw._ingest_ledger; _source_row: its line). Rows that cannot "
+        "be parsed or fall outside a plausible range go to `raw._quarantine` with file, row, column and reason; "
+        "a file whose rows cannot be counted reliably is quarantined whole. A file already loaded (same content "
+        "hash) adds nothing. New files wait in state `pending` until the blocking raw checks accept them. For a "
+        "Spark target the table, quarantine and ledger are also landed as Parquet under `<warehouse>/lake/raw/`.",
     )
     def raw_entity(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, crm_export_files: list[dict]
@@ -83,19 +90,24 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
                         scratch_dir=warehouse.paths.staging_dir,
                     )
                 except IngestError as exc:
-                    raise dg.Failure(description=str(exc)) from exc
-                context.log.info(
-                    f"{detected.relative_name}: "
-                    + (
-                        "already loaded (same content), skipped"
-                        if result.skipped_as_duplicate
-                        else f"{result.rows_loaded:,} loaded, {result.rows_quarantined:,} quarantined"
+                    raise dg.Failure(description=str(exc)) from None
+                if result.skipped_as_duplicate:
+                    context.log.info(f"{detected.relative_name}: already loaded (same content), skipped")
+                else:
+                    message = (
+                        f"{detected.relative_name}: {result.rows_loaded:,} loaded, "
+                        f"{result.rows_quarantined:,} quarantined (file id {result.file_id})"
                     )
-                )
+                    if result.note:
+                        message += f"; {result.note}"
+                    (context.log.warning if result.rows_loaded == 0 and result.rows_in_file else context.log.info)(
+                        message
+                    )
                 results.append(result)
             table_rows = conn.execute(f"SELECT count(*) FROM raw.{quote_identifier(entity)}").fetchall()[0][0]
             quarantined_total = conn.execute(
-                "SELECT count(*) FROM raw._quarantine WHERE entity = ?", [entity]
+                f"SELECT count(*) FROM {QUARANTINE_TABLE} JOIN {LEDGER_TABLE} USING (file_id) WHERE entity = ?",
+                [entity],
             ).fetchall()[0][0]
             lake_tables = [entity, "_quarantine", "_ingest_ledger"]
             lake = warehouse.paths.lake_dir
@@ -106,7 +118,8 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
                 land_raw_tables(conn, lake, lake_tables)
         new = [r for r in results if not r.skipped_as_duplicate]
         per_file = "\n".join(
-            f"| {r.relative_name} | {r.profile} | {r.rows_in_file:,} | {r.rows_loaded:,} | {r.rows_quarantined:,} |"
+            f"| {r.file_id} | {r.relative_name} | {r.profile} | {r.rows_in_file:,} | {r.rows_loaded:,} "
+            f"| {r.rows_quarantined:,} | {r.note or ''} |"
             for r in new
         )
         return dg.MaterializeResult(
@@ -118,7 +131,8 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
                 "rows_quarantined": sum(r.rows_quarantined for r in new),
                 "quarantined_total": quarantined_total,
                 "files": dg.MetadataValue.md(
-                    "| file | profile | rows | loaded | quarantined |\n|---|---|---|---|---|\n" + per_file
+                    "| file id | file | profile | rows | loaded | quarantined | note |\n|---|---|---|---|---|---|---|\n"
+                    + per_file
                     if new
                     else "no new files"
                 ),
@@ -129,3 +143,15 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
 
 
 raw_assets = [build_raw_asset(entity) for entity in ENTITIES]
+
+ingest_ledger = dg.AssetSpec(
+    "ingest_ledger",
+    group_name="ingest",
+    kinds={"duckdb"},
+    owners=OWNERS,
+    deps=[asset.key for asset in raw_assets],
+    description="`raw._ingest_ledger`: one row per export file ever loaded (id, name, content hash, profile, "
+    "rows in file = loaded + quarantined, load time) and its state: pending until the blocking raw checks judge "
+    "it, then accepted or held (released, replaced or unloaded by an operator: `clientele files`). Staging "
+    "reads the rows of accepted and released files only. Written by the raw assets and `raw_export_checks`.",
+)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.ingest import ledger
 from orchestration.lib.ingest.detect import file_sha256, list_export_files
-from orchestration.lib.ingest.load import LEDGER_TABLE
 
 
 @dataclass
@@ -37,15 +37,9 @@ def loaded_hashes(working_db: Path) -> set[str]:
     it (DuckDB refuses readers then); the sensor's cursor still remembers what it saw."""
     if not working_db.exists():
         return set()
-    schema, table = LEDGER_TABLE.split(".")
     try:
         with duckdb.connect(str(working_db), read_only=True) as conn:
-            exists = conn.execute(
-                "select 1 from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-            ).fetchall()
-            if not exists:
-                return set()
-            return {digest for (digest,) in conn.execute(f"select _file_hash from {LEDGER_TABLE}").fetchall()}
+            return ledger.loaded_hashes(conn)
     except duckdb.IOException:
         return set()
 
@@ -59,7 +53,8 @@ def new_export_files(
     stats: dict[str, list] = {}
     new: dict[str, str] = {}
     new_digests: set[str] = set()
-    for path in list_export_files(inbox):
+    paths, _ = list_export_files(inbox)  # entries that are not regular files are the run's to report
+    for path in paths:
         relative = path.relative_to(inbox).as_posix()
         stat = path.stat()
         cached = cursor.stats.get(relative)

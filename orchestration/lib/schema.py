@@ -12,7 +12,7 @@ import yaml
 from orchestration.lib.settings import ENV_EXTRA_PROFILES, PROFILES_DIR, RAW_SOURCES_YML
 
 ENTITIES = ("customers", "orders", "order_lines", "products", "interactions", "tickets", "surveys")
-LINEAGE_COLUMNS = ("_source_file", "_source_row", "_file_hash", "_source_profile", "_loaded_at")
+LINEAGE_COLUMNS = ("_file_id", "_source_row")  # the file's name, hash, profile and load time: raw._ingest_ledger
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class CanonicalColumn:
     data_type: str
     required: bool
     description: str = ""
+    key: bool = False  # part of the record's key within its source profile
+    plausible_max_abs_var: str | None = None  # dbt var bounding the absolute value; beyond it = quarantined
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class VendorProfile:
     thousands_separator: str | None
     entities: dict[str, EntityProfile]
     source_path: Path
+    decimal_separator: str = "."
 
 
 @cache
@@ -52,16 +55,29 @@ def canonical_schema() -> dict[str, tuple[CanonicalColumn, ...]]:
     tables = {t["name"]: t for source in doc["sources"] for t in source["tables"]}
     schema = {}
     for entity in ENTITIES:
-        schema[entity] = tuple(
-            CanonicalColumn(
-                name=col["name"],
-                data_type=col["data_type"],
-                required=bool(((col.get("config") or {}).get("meta") or {}).get("required", False)),
-                description=col.get("description", ""),
+        columns = []
+        for col in tables[entity]["columns"]:
+            meta = (col.get("config") or {}).get("meta") or {}
+            columns.append(
+                CanonicalColumn(
+                    name=col["name"],
+                    data_type=col["data_type"],
+                    required=bool(meta.get("required", False)),
+                    description=col.get("description", ""),
+                    key=bool(meta.get("key", False)),
+                    plausible_max_abs_var=meta.get("plausible_max_abs"),
+                )
             )
-            for col in tables[entity]["columns"]
-        )
+        schema[entity] = tuple(columns)
     return schema
+
+
+def entity_keys(entity: str) -> tuple[str, ...]:
+    """The columns identifying a record of `entity` within one source profile (`meta.key` in the sources yml)."""
+    keys = tuple(column.name for column in canonical_schema()[entity] if column.key)
+    if not keys:
+        raise ValueError(f"no key column (config.meta.key) for {entity} in the sources yml")
+    return keys
 
 
 def _profile_dirs() -> list[Path]:
@@ -100,6 +116,7 @@ def _parse_profile(path: Path) -> VendorProfile:
         thousands_separator=doc.get("thousands_separator"),
         entities=entities,
         source_path=path,
+        decimal_separator=str(doc.get("decimal_separator", ".")),
     )
 
 

@@ -97,7 +97,7 @@ def test_loaded_plus_quarantined_equals_rows_in_every_file(inbox: Path, warehous
     assert materialize_ingest(inbox, warehouse_dir).success
     conn = duckdb.connect(str(warehouse_dir / "clientele.duckdb"), read_only=True)
     ledger = conn.execute(
-        "SELECT _source_file, rows_in_file, rows_loaded, rows_quarantined FROM raw._ingest_ledger ORDER BY 1"
+        "SELECT source_file, rows_in_file, rows_loaded, rows_quarantined FROM raw._ingest_ledger ORDER BY 1"
     ).fetchall()
     conn.close()
     expected_rows = {

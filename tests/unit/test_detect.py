@@ -97,7 +97,8 @@ def test_manifests_and_hidden_files_are_not_exports(inbox: Path):
     (inbox / ".DS_Store").write_text("x")
     (inbox / "_archive").mkdir()
     write_csv(inbox / "_archive" / "old.csv", ["customer_id"], [["C0"]])
-    assert [p.name for p in list_export_files(inbox)] == ["c.csv"]
+    paths, problems = list_export_files(inbox)
+    assert [p.name for p in paths] == ["c.csv"] and problems == []
 
 
 def test_symlink_out_of_the_inbox_is_refused(inbox: Path, tmp_path: Path):

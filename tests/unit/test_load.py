@@ -31,7 +31,8 @@ def load(conn: duckdb.DuckDBPyConnection, path: Path, inbox: Path) -> FileLoadRe
 
 def quarantine(conn) -> list[tuple]:
     return conn.execute(
-        "SELECT _source_file, _source_row, column_name, raw_value, reason FROM raw._quarantine ORDER BY _source_row"
+        "SELECT source_file, source_row, column_name, raw_value, reason FROM raw._quarantine "
+        "JOIN raw._ingest_ledger USING (file_id) ORDER BY source_row"
     ).fetchall()
 
 
