@@ -14,6 +14,7 @@ resolved as (
     from {{ ref('stg_crm__customers') }} as customers
     inner join {{ ref('int_customer_records_resolved') }} as resolved_records
         on customers.customer_record_key = resolved_records.customer_record_key
+    where {{ known_at(as_of_end(), 'customers') }}
 
 ),
 

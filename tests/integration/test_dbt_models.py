@@ -22,19 +22,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from orchestration.lib.ingest.ledger import ensure_ledger
 from orchestration.lib.schema import canonical_schema
 from orchestration.lib.settings import DBT_PROJECT_DIR
 
 AS_OF = date(2025, 6, 30)
 REPORTING_CURRENCY = "USD"
 PROFILES = np.array(["generic", "zoho", "fxiaoke"])
-LINEAGE_TYPES = {
-    "_source_file": "varchar",
-    "_source_row": "bigint",
-    "_file_hash": "varchar",
-    "_source_profile": "varchar",
-    "_loaded_at": "timestamp",
-}
+LINEAGE_TYPES = {"_file_id": "integer", "_source_row": "bigint"}
 FIRST_LOAD = datetime(2025, 1, 2, 3, 0)
 SECOND_LOAD = datetime(2025, 6, 1, 3, 0)
 CATEGORIES = np.array(["Hardware", "Software", "Services", "Consumables", "Training"])
@@ -259,7 +254,9 @@ def generate_crm_fixture(persons: int = 240, seed: int = 20250630) -> CrmFixture
             "currency": np.where(missing_currency, None, exported_currency),
             "status": _pick(rng, STATUS_SPELLINGS, status),
             "channel": rng.choice(["online", "store", "partner"], n_orders),
-            "updated_at": pd.to_datetime(order_truth["order_date"]) + pd.Timedelta(days=2),
+            # known on its order date: under point-in-time rules an order counts as of a date only when a
+            # version of it was known by the end of that day
+            "updated_at": pd.to_datetime(order_truth["order_date"]) + pd.Timedelta(hours=20),
             "_source_profile": order_truth["source_profile"],
             "_loaded_at": SECOND_LOAD,
         }
@@ -365,20 +362,17 @@ def generate_crm_fixture(persons: int = 240, seed: int = 20250630) -> CrmFixture
         "tickets": tickets,
         "surveys": surveys,
     }
-    for entity, frame in tables.items():
-        frame["_source_file"] = frame["_source_profile"] + f"_{entity}.csv"
-        frame["_source_row"] = np.arange(len(frame)) + 2
-        file_hashes = {name: hashlib.sha256(name.encode()).hexdigest() for name in frame["_source_file"].unique()}
-        frame["_file_hash"] = frame["_source_file"].map(file_hashes)
     record_person = records[["source_profile", "customer_id", "person"]].reset_index(drop=True)
     return CrmFixture(tables=tables, record_person=record_person, order_truth=order_truth)
 
 
 def write_raw_database(fixture: CrmFixture, database: Path) -> None:
-    """Create `raw.<entity>` with the canonical columns plus lineage columns and insert the fixture rows."""
+    """Create `raw.<entity>` with the canonical columns plus lineage, one accepted ledger file per entity,
+    profile and load, and insert the fixture rows."""
     database.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database)) as conn:
-        conn.execute("create schema if not exists raw")
+        ensure_ledger(conn)
+        file_id = 0
         for entity, columns in canonical_schema().items():
             typed = {c.name: c.data_type for c in columns} | LINEAGE_TYPES
             conn.execute(
@@ -386,8 +380,31 @@ def write_raw_database(fixture: CrmFixture, database: Path) -> None:
                 + ", ".join(f'"{name}" {data_type}' for name, data_type in typed.items())
                 + ")"
             )
-            frame = fixture.tables[entity].reindex(columns=list(typed))  # noqa: F841 (scanned by DuckDB)
-            conn.execute(f"insert into raw.{entity} by name select * from frame")
+            frame = fixture.tables[entity]
+            for (profile, loaded_at), rows in frame.groupby(["_source_profile", "_loaded_at"], sort=True):
+                file_id += 1
+                name = f"{profile}_{entity}_{loaded_at:%Y%m%d}.csv"
+                conn.execute(
+                    "insert into raw._ingest_ledger (file_id, file_hash, source_file, entity, source_profile, "
+                    "file_format, encoding, rows_in_file, rows_loaded, rows_quarantined, loaded_at, state, "
+                    "state_changed_at, accepted_seq) values (?, ?, ?, ?, ?, 'csv', 'utf-8', ?, ?, 0, ?, 'accepted', "
+                    "?, ?)",
+                    [
+                        file_id,
+                        hashlib.sha256(name.encode()).hexdigest(),
+                        name,
+                        entity,
+                        profile,
+                        len(rows),
+                        len(rows),
+                        loaded_at,
+                        loaded_at,
+                        file_id,
+                    ],
+                )
+                file_rows = rows.assign(_file_id=file_id, _source_row=np.arange(len(rows)) + 2)
+                loaded = file_rows.reindex(columns=list(typed))  # noqa: F841 (scanned by DuckDB)
+                conn.execute(f"insert into raw.{entity} by name select * from loaded")
 
 
 # ---------------------------------------------------------------------------------------------

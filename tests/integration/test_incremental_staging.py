@@ -172,8 +172,8 @@ def test_newer_versions_win_and_older_ones_do_not(nightly):
     rows = dict(
         _rows(
             paths.working_db,
-            "select order_id, order_status from staging.stg_crm__orders "
-            "where order_id in ('SO-0000000001', 'SO-0000000002', 'SO-0000000003', 'SO-NEW-1', 'SO-NEW-2')",
+            "select order_id, order_status from staging.stg_crm__orders where valid_to is null "
+            "and order_id in ('SO-0000000001', 'SO-0000000002', 'SO-0000000003', 'SO-NEW-1', 'SO-NEW-2')",
         )
     )
     assert rows["SO-0000000001"] == "cancelled"

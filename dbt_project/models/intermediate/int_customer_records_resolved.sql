@@ -16,10 +16,10 @@ customer_records as (
         customer_id,
         email,
         phone,
-        updated_at,
-        loaded_at
+        version_time
 
     from {{ ref('stg_crm__customers') }}
+    where {{ known_at(as_of_end()) }} and (created_at is null or created_at < {{ as_of_end() }})
 
 ),
 
@@ -118,8 +118,7 @@ components as (
         customer_records.customer_record_key,
         customer_records.source_profile,
         customer_records.customer_id,
-        customer_records.updated_at,
-        customer_records.loaded_at,
+        customer_records.version_time,
         coalesce(labels.component_label, customer_records.customer_record_key) as anchor_record_key
 
     from customer_records
@@ -138,7 +137,7 @@ final as (
         anchor_record_key,
         row_number() over (
             partition by anchor_record_key
-            order by updated_at desc nulls last, loaded_at desc nulls last, customer_record_key asc
+            order by version_time desc, customer_record_key asc
         ) = 1 as is_primary_record,
         count(*) over (partition by anchor_record_key) as records_in_customer
 

@@ -11,7 +11,7 @@ interactions as (
         interaction_type
 
     from {{ ref('stg_crm__interactions') }}
-    where cast(occurred_at as date) <= {{ as_of }}
+    where cast(occurred_at as date) <= {{ as_of }} and {{ known_at(as_of_end()) }}
 
 ),
 

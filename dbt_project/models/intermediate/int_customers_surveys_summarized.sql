@@ -17,6 +17,7 @@ responses as (
     where
         cast(responded_at as date) <= {{ as_of }}
         and cast(responded_at as date) > {{ dbt.dateadd('day', -(var('satisfaction_window_days') | int), as_of) }}
+        and {{ known_at(as_of_end()) }}
 
 ),
 

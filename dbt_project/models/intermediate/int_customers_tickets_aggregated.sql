@@ -17,7 +17,7 @@ tickets as (
         end as is_open_at_as_of
 
     from {{ ref('stg_crm__tickets') }}
-    where cast(opened_at as date) <= {{ as_of }}
+    where cast(opened_at as date) <= {{ as_of }} and {{ known_at(as_of_end()) }}
 
 ),
 

@@ -5,6 +5,7 @@ with
 orders as (
 
     select * from {{ ref('stg_crm__orders') }}
+    where {{ known_at(as_of_end()) }}
 
 ),
 

@@ -21,6 +21,7 @@ order_lines as (
         product_key
 
     from {{ ref('stg_crm__order_lines') }}
+    where {{ known_at(as_of_end()) }}
 
 ),
 
@@ -31,7 +32,7 @@ products as (
         product_category
 
     from {{ ref('stg_crm__products') }}
-    where product_category is not null
+    where product_category is not null and {{ known_at(as_of_end()) }}
 
 ),
 

@@ -10,6 +10,7 @@ customer_records as (
 source_customers as (
 
     select * from {{ ref('stg_crm__customers') }}
+    where {{ known_at(as_of_end()) }}
 
 ),
 

@@ -17,13 +17,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'customers') }}
-    {%- if is_incremental() %}
-    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'customers'), [
-        clean_text('_source_profile'),
-        clean_text('customer_id'),
-    ]) }}
-    {%- endif %}
+    {{ usable_raw_rows('customers', [clean_text('ledger.source_profile'), clean_text('raw_rows.customer_id')]) }}
 
 ),
 
@@ -45,23 +39,25 @@ renamed as (
         created_at,
         updated_at,
         _loaded_at as loaded_at,
-        _source_file as source_file,
+        _accepted_seq as accepted_seq,
+        _file_id as file_id,
         _source_row as source_row
 
     from source
 
 ),
 
-deduplicated as (
+versions as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_profile, customer_id
-            order by updated_at desc nulls last, loaded_at desc nulls last, source_file desc, source_row desc
-        ) as version_rank
-
-    from renamed
+    {{ record_versions(
+        'renamed',
+        ['source_profile', 'customer_id'],
+        [
+            'customer_name', 'customer_type', 'email', 'phone_as_exported', 'country_as_exported', 'province',
+            'city', 'industry', 'owner', 'lead_source', 'created_at',
+        ],
+        updated_at='updated_at',
+    ) }}
 
 ),
 
@@ -93,13 +89,12 @@ countries as (
 city_tiered as (
 
     select
-        deduplicated.*,
+        versions.*,
         chinese_cities.city_tier as chinese_city_tier
 
-    from deduplicated
+    from versions
     left join chinese_cities
-        on {{ lookup_key('deduplicated.city') }} = chinese_cities.city_lookup_key
-    where deduplicated.version_rank = 1
+        on {{ lookup_key('versions.city') }} = chinese_cities.city_lookup_key
 
 ),
 
@@ -149,8 +144,13 @@ final as (
         lead_source,
         created_at,
         updated_at,
+        version_number,
+        version_time,
+        valid_from,
+        valid_to,
         loaded_at,
-        source_file,
+        accepted_seq,
+        file_id,
         source_row
 
     from geocoded

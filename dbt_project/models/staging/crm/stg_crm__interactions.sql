@@ -18,13 +18,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'interactions') }}
-    {%- if is_incremental() %}
-    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'interactions'), [
-        clean_text('_source_profile'),
-        clean_text('interaction_id'),
-    ]) }}
-    {%- endif %}
+    {{ usable_raw_rows('interactions', [clean_text('ledger.source_profile'), clean_text('raw_rows.interaction_id')]) }}
 
 ),
 
@@ -38,23 +32,17 @@ renamed as (
         {{ map_values('interaction_type', interaction_types, "'other'", when_null='other') }} as interaction_type,
         {{ clean_code('channel') }} as channel,
         _loaded_at as loaded_at,
-        _source_file as source_file,
+        _accepted_seq as accepted_seq,
+        _file_id as file_id,
         _source_row as source_row
 
     from source
 
 ),
 
-deduplicated as (
+versions as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_profile, interaction_id
-            order by loaded_at desc nulls last, source_file desc, source_row desc
-        ) as version_rank
-
-    from renamed
+    {{ record_versions('renamed', ['source_profile', 'interaction_id'], ['customer_id', 'occurred_at', 'interaction_type', 'channel']) }}
 
 ),
 
@@ -69,12 +57,16 @@ final as (
         occurred_at,
         interaction_type,
         channel,
+        version_number,
+        version_time,
+        valid_from,
+        valid_to,
         loaded_at,
-        source_file,
+        accepted_seq,
+        file_id,
         source_row
 
-    from deduplicated
-    where version_rank = 1
+    from versions
 
 )
 

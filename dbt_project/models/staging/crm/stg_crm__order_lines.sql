@@ -9,14 +9,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'order_lines') }}
-    {%- if is_incremental() %}
-    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'order_lines'), [
-        clean_text('_source_profile'),
-        clean_text('order_id'),
-        'line_number',
-    ]) }}
-    {%- endif %}
+    {{ usable_raw_rows('order_lines', [clean_text('ledger.source_profile'), clean_text('raw_rows.order_id'), 'raw_rows.line_number']) }}
 
 ),
 
@@ -31,23 +24,17 @@ renamed as (
         unit_price as unit_price_in_order_currency,
         line_amount as line_amount_in_order_currency,
         _loaded_at as loaded_at,
-        _source_file as source_file,
+        _accepted_seq as accepted_seq,
+        _file_id as file_id,
         _source_row as source_row
 
     from source
 
 ),
 
-deduplicated as (
+versions as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_profile, order_id, line_number
-            order by loaded_at desc nulls last, source_file desc, source_row desc
-        ) as version_rank
-
-    from renamed
+    {{ record_versions('renamed', ['source_profile', 'order_id', 'line_number'], ['product_id', 'quantity', 'unit_price_in_order_currency', 'line_amount_in_order_currency']) }}
 
 ),
 
@@ -67,12 +54,16 @@ final as (
         quantity,
         unit_price_in_order_currency,
         line_amount_in_order_currency,
+        version_number,
+        version_time,
+        valid_from,
+        valid_to,
         loaded_at,
-        source_file,
+        accepted_seq,
+        file_id,
         source_row
 
-    from deduplicated
-    where version_rank = 1
+    from versions
 
 )
 

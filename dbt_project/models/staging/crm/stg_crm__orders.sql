@@ -18,13 +18,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'orders') }}
-    {%- if is_incremental() %}
-    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'orders'), [
-        clean_text('_source_profile'),
-        clean_text('order_id'),
-    ]) }}
-    {%- endif %}
+    {{ usable_raw_rows('orders', [clean_text('ledger.source_profile'), clean_text('raw_rows.order_id')]) }}
 
 ),
 
@@ -41,23 +35,22 @@ renamed as (
         {{ clean_code('channel') }} as channel,
         updated_at,
         _loaded_at as loaded_at,
-        _source_file as source_file,
+        _accepted_seq as accepted_seq,
+        _file_id as file_id,
         _source_row as source_row
 
     from source
 
 ),
 
-deduplicated as (
+versions as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_profile, order_id
-            order by updated_at desc nulls last, loaded_at desc nulls last, source_file desc, source_row desc
-        ) as version_rank
-
-    from renamed
+    {{ record_versions(
+        'renamed',
+        ['source_profile', 'order_id'],
+        ['customer_id', 'order_date', 'amount_in_order_currency', 'currency', 'order_status', 'channel'],
+        updated_at='updated_at',
+    ) }}
 
 ),
 
@@ -83,33 +76,43 @@ reporting_rate as (
 final as (
 
     select
-        {{ dbt.concat(['deduplicated.source_profile', "':'", 'deduplicated.order_id']) }} as order_key,
-        deduplicated.source_profile,
-        deduplicated.order_id,
-        {{ dbt.concat(['deduplicated.source_profile', "':'", 'deduplicated.customer_id']) }}
+        {{ dbt.concat(['versions.source_profile', "':'", 'versions.order_id']) }} as order_key,
+        versions.source_profile,
+        versions.order_id,
+        {{ dbt.concat(['versions.source_profile', "':'", 'versions.customer_id']) }}
             as customer_record_key,
-        deduplicated.customer_id,
-        deduplicated.order_date,
-        deduplicated.order_status,
-        deduplicated.order_status = 'completed' as is_completed,
-        deduplicated.currency,
-        deduplicated.amount_in_order_currency,
+        versions.customer_id,
+        versions.order_date,
+        versions.order_status,
+        versions.order_status = 'completed' as is_completed,
+        versions.currency,
+        versions.amount_in_order_currency,
+        {#- computed wide: a plausible amount times a rate must not overflow the money type #}
         cast(
-            round(deduplicated.amount_in_order_currency * order_rate.rate_to_usd / reporting_rate.rate_to_usd, 2)
+            round(
+                cast(versions.amount_in_order_currency as decimal(38, 6))
+                * cast(order_rate.rate_to_usd as decimal(38, 10))
+                / cast(reporting_rate.rate_to_usd as decimal(38, 10)),
+                2
+            )
             as {{ type_money() }}
         ) as amount,
-        deduplicated.channel,
-        deduplicated.updated_at,
-        deduplicated.loaded_at,
-        deduplicated.source_file,
-        deduplicated.source_row
+        versions.channel,
+        versions.updated_at,
+        versions.version_number,
+        versions.version_time,
+        versions.valid_from,
+        versions.valid_to,
+        versions.loaded_at,
+        versions.accepted_seq,
+        versions.file_id,
+        versions.source_row
 
-    from deduplicated
+    from versions
     left join fx_rates as order_rate
-        on deduplicated.currency = order_rate.currency
+        on versions.currency = order_rate.currency
     left join reporting_rate
         on 1 = 1
-    where deduplicated.version_rank = 1
 
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'products') }}
+    {{ usable_raw_rows('products', [clean_text('ledger.source_profile'), clean_text('raw_rows.product_id')]) }}
 
 ),
 
@@ -15,23 +15,17 @@ renamed as (
         {{ clean_text('category') }} as product_category,
         list_price,
         _loaded_at as loaded_at,
-        _source_file as source_file,
+        _accepted_seq as accepted_seq,
+        _file_id as file_id,
         _source_row as source_row
 
     from source
 
 ),
 
-deduplicated as (
+versions as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_profile, product_id
-            order by loaded_at desc nulls last, source_file desc, source_row desc
-        ) as version_rank
-
-    from renamed
+    {{ record_versions('renamed', ['source_profile', 'product_id'], ['product_name', 'product_category', 'list_price']) }}
 
 ),
 
@@ -44,12 +38,16 @@ final as (
         product_name,
         product_category,
         list_price,
+        version_number,
+        version_time,
+        valid_from,
+        valid_to,
         loaded_at,
-        source_file,
+        accepted_seq,
+        file_id,
         source_row
 
-    from deduplicated
-    where version_rank = 1
+    from versions
 
 )
 

@@ -9,13 +9,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'surveys') }}
-    {%- if is_incremental() %}
-    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'surveys'), [
-        clean_text('_source_profile'),
-        clean_text('response_id'),
-    ]) }}
-    {%- endif %}
+    {{ usable_raw_rows('surveys', [clean_text('ledger.source_profile'), clean_text('raw_rows.response_id')]) }}
 
 ),
 
@@ -30,23 +24,17 @@ renamed as (
         case when csat_score between 1 and 5 then csat_score end as csat_score,
         {{ clean_text('comment') }} as response_comment,
         _loaded_at as loaded_at,
-        _source_file as source_file,
+        _accepted_seq as accepted_seq,
+        _file_id as file_id,
         _source_row as source_row
 
     from source
 
 ),
 
-deduplicated as (
+versions as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_profile, response_id
-            order by loaded_at desc nulls last, source_file desc, source_row desc
-        ) as version_rank
-
-    from renamed
+    {{ record_versions('renamed', ['source_profile', 'response_id'], ['customer_id', 'responded_at', 'nps_score', 'csat_score', 'response_comment']) }}
 
 ),
 
@@ -67,12 +55,16 @@ final as (
             when nps_score >= 0 then 'detractor'
         end as nps_class,
         response_comment,
+        version_number,
+        version_time,
+        valid_from,
+        valid_to,
         loaded_at,
-        source_file,
+        accepted_seq,
+        file_id,
         source_row
 
-    from deduplicated
-    where version_rank = 1
+    from versions
 
 )
 

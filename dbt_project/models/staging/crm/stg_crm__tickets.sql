@@ -23,13 +23,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'tickets') }}
-    {%- if is_incremental() %}
-    where {{ versions_of_keys_loaded_since_last_build(source('crm', 'tickets'), [
-        clean_text('_source_profile'),
-        clean_text('ticket_id'),
-    ]) }}
-    {%- endif %}
+    {{ usable_raw_rows('tickets', [clean_text('ledger.source_profile'), clean_text('raw_rows.ticket_id')]) }}
 
 ),
 
@@ -48,23 +42,17 @@ renamed as (
         {{ map_values('priority', ticket_priorities, "'unknown'", when_null='unknown') }} as ticket_priority,
         {{ clean_text('category') }} as ticket_category,
         _loaded_at as loaded_at,
-        _source_file as source_file,
+        _accepted_seq as accepted_seq,
+        _file_id as file_id,
         _source_row as source_row
 
     from source
 
 ),
 
-deduplicated as (
+versions as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_profile, ticket_id
-            order by loaded_at desc nulls last, source_file desc, source_row desc
-        ) as version_rank
-
-    from renamed
+    {{ record_versions('renamed', ['source_profile', 'ticket_id'], ['customer_id', 'opened_at', 'resolved_at', 'ticket_status', 'ticket_priority', 'ticket_category']) }}
 
 ),
 
@@ -82,12 +70,16 @@ final as (
         ticket_status in ('open', 'pending') and resolved_at is null as is_unresolved,
         ticket_priority,
         ticket_category,
+        version_number,
+        version_time,
+        valid_from,
+        valid_to,
         loaded_at,
-        source_file,
+        accepted_seq,
+        file_id,
         source_row
 
-    from deduplicated
-    where version_rank = 1
+    from versions
 
 )
 
