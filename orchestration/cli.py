@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import timedelta
@@ -78,6 +79,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_files(args: argparse.Namespace) -> int:
+    """The ingest ledger, and the operator's way out of a held file: release it or unload it (logged)."""
+    import getpass
+
+    from orchestration.lib.files import FileCommandError, list_files, release_file, unload_file
+
+    warehouse = Path(args.warehouse or os.environ.get(ENV_WAREHOUSE, "warehouse")).resolve()
+    try:
+        if args.action == "list":
+            _say(list_files(warehouse, states=args.state))
+            return 0
+        if not args.reason:
+            _say("--reason is required: it is recorded with the action in raw._ledger_actions")
+            return 2
+        act = release_file if args.action == "release" else unload_file
+        _say(act(warehouse, args.file, reason=args.reason, actor=getpass.getuser()))
+        return 0
+    except FileCommandError as error:
+        _say(str(error))
+        return 1
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     home = ensure_dagster_home()
     from orchestration.lib.dbt_project import prepare_dbt_manifest
@@ -126,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
+    files = sub.add_parser("files", help="list the loaded export files and their states; release or unload one")
+    files.add_argument("action", nargs="?", choices=["list", "release", "unload"], default="list")
+    files.add_argument("file", nargs="?", help="file id, name (as in the inbox) or content hash")
+    files.add_argument("--reason", help="why (recorded with the action; required for release and unload)")
+    files.add_argument("--state", action="append", help="list only files in this state (repeatable)")
+    files.add_argument("--warehouse", help=f"warehouse directory (default ${ENV_WAREHOUSE} or warehouse/)")
+    files.set_defaults(func=cmd_files)
+
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1 with the persistent instance")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
@@ -133,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a service manager's SIGTERM stops a run like Ctrl-C: the running step is interrupted, its resources and the
+    # warehouse lock released, the run marked failed (Dagster maps SIGTERM the same way during execution)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

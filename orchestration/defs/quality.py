@@ -1,25 +1,27 @@
 """Quality gates as Dagster asset checks (dbt tests arrive separately, through dagster-dbt).
 
-- Raw exports: the GX suites of `expectations/raw_*` on the rows this run loaded, the quarantine share and
-  the row-count drift of re-exported files against their previous load, one check step after ingest. ERROR
-  checks block dbt.
+- Raw exports (`raw_export_checks`, one step after ingest): the GX suites of `expectations/raw_*`, the share of
+  quarantined rows per file and the row-count drift of re-exported files, over every file awaiting acceptance
+  (`orchestration/lib/ingest/gate.py`): files loaded by this run, by a run that died, and files held before.
+  The verdict per file goes to the ingest ledger; staging reads accepted files only. ERROR checks block dbt.
 - Key marts: the GX distribution suites of `expectations/mart_*` (warnings), before publishing.
 """
 
 import dagster as dg
-import duckdb
 
-from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.ingest import gate, ledger
+from orchestration.lib.lake import land_raw_tables
 from orchestration.lib.quality import ExpectationOutcome, SuiteModule, suite_modules
 from orchestration.lib.quality_sql import validate_in_duckdb
 from orchestration.lib.run_tags import as_of_for
+from orchestration.lib.runs.liveness import WAREHOUSE_POOL
 from orchestration.lib.schema import ENTITIES
 from orchestration.lib.settings import setting
 from orchestration.lib.spark_tables import built_tables_reader
 
-QUARANTINE_CHECK = "quarantine_share"
-DRIFT_CHECK = "row_count_drift"
-ROWS_OF_THIS_RUN = "where _file_hash in (select _file_hash from raw._ingest_ledger where run_id = ?)"
+QUARANTINE_CHECK = gate.QUARANTINE_CHECK
+DRIFT_CHECK = gate.DRIFT_CHECK
 
 
 def _raw_key(entity: str) -> dg.AssetKey:
@@ -41,95 +43,81 @@ def _specs(suites: list[SuiteModule]) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def _result(asset: dg.AssetKey, outcome: ExpectationOutcome) -> dg.AssetCheckResult:
+def _files_markdown(counts: dict[int, int], names: dict[int, str], held: dict[int, tuple[str, ...]]) -> str:
+    lines = ["| file id | file | rows | state |", "|---|---|---:|---|"]
+    for file_id, count in sorted(counts.items()):
+        state = "held" if file_id in held else "accepted"
+        lines.append(f"| {file_id} | {names.get(file_id, '?')} | {count:,} | {state} |")
+    return "\n".join(lines)
+
+
+def _result(
+    asset: dg.AssetKey, outcome: ExpectationOutcome, judgement: gate.Judgement | None = None
+) -> dg.AssetCheckResult:
+    metadata = dict(outcome.metadata)
+    if judgement is not None and outcome.unexpected_by_file:
+        metadata["files"] = dg.MetadataValue.md(
+            _files_markdown(outcome.unexpected_by_file, judgement.file_names, judgement.held)
+        )
     return dg.AssetCheckResult(
         asset_key=asset,
         check_name=outcome.check_name,
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
-        metadata=outcome.metadata,
+        metadata=metadata,
     )
 
 
-def _load_day(conn: duckdb.DuckDBPyConnection, run_id: str):
-    """The day this run loaded its files (None when it loaded nothing)."""
-    loaded_at = conn.execute("select max(loaded_at) from raw._ingest_ledger where run_id = ?", [run_id]).fetchall()
-    return loaded_at[0][0].date() if loaded_at[0][0] else None
-
-
-def _load_counts(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, tuple[int, int]]:
-    """Per entity: rows loaded and quarantined by this run."""
-    rows = conn.execute(
-        "select entity, sum(rows_loaded), sum(rows_quarantined) from raw._ingest_ledger where run_id = ? "
-        "group by entity",
-        [run_id],
-    ).fetchall()
-    return {entity: (int(loaded), int(quarantined)) for entity, loaded, quarantined in rows}
-
-
-def _shrunken_files(conn: duckdb.DuckDBPyConnection, run_id: str, max_drop: float) -> dict[str, list[str]]:
-    """Per entity: files of this run that are a re-export of an earlier file (same name) with too few rows."""
-    rows = conn.execute(
-        """
-        with current_files as (
-            select entity, _source_file, rows_in_file, loaded_at from raw._ingest_ledger where run_id = $run_id
-        ),
-        previous_files as (
-            select ledger._source_file, arg_max(ledger.rows_in_file, ledger.loaded_at) as rows_before
-            from raw._ingest_ledger as ledger
-            inner join current_files using (_source_file)
-            where ledger.run_id <> $run_id and ledger.loaded_at <= current_files.loaded_at
-            group by ledger._source_file
-        )
-        select entity, _source_file, rows_in_file, rows_before
-        from current_files inner join previous_files using (_source_file)
-        where rows_in_file < (1 - $max_drop) * rows_before
-        order by entity, _source_file
-        """,
-        {"run_id": run_id, "max_drop": max_drop},
-    ).fetchall()
-    shrunken: dict[str, list[str]] = {}
-    for entity, name, now, before in rows:
-        shrunken.setdefault(entity, []).append(f"{name}: {now:,} rows, {before:,} before")
-    return shrunken
-
-
-def _ingest_results(conn: duckdb.DuckDBPyConnection, run_id: str) -> list[dg.AssetCheckResult]:
-    max_quarantine = float(setting("quality_max_quarantine_share"))
+def _ingest_results(judgement: gate.Judgement) -> list[dg.AssetCheckResult]:
+    max_share = float(setting("quality_max_quarantine_share"))
     min_rows = int(setting("quality_min_quarantined_rows"))
     max_drop = float(setting("quality_max_row_count_drop"))
-    counts = _load_counts(conn, run_id)
-    shrunken = _shrunken_files(conn, run_id, max_drop)
     results = []
     for entity in ENTITIES:
-        loaded, quarantined = counts.get(entity, (0, 0))
-        share = quarantined / (loaded + quarantined) if loaded + quarantined else 0.0
+        loaded, quarantined = judgement.rows_judged.get(entity, (0, 0))
+        over = judgement.quarantined_files.get(entity, [])
+        blocking = any(file.blocking for file in over)
+        table = "\n".join(
+            f"| {f.file_id} | {f.source_file} | {f.rows_loaded:,} | {f.rows_quarantined:,} | {f.share:.2%} | "
+            f"{'held' if f.blocking else 'warned'} |"
+            for f in over
+        )
         results.append(
             dg.AssetCheckResult(
                 asset_key=_raw_key(entity),
                 check_name=QUARANTINE_CHECK,
-                passed=share <= max_quarantine,
-                severity=dg.AssetCheckSeverity.ERROR if quarantined >= min_rows else dg.AssetCheckSeverity.WARN,
+                passed=not over,
+                severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
                 metadata={
                     "rows_loaded": loaded,
                     "rows_quarantined": quarantined,
-                    "quarantine_share": round(share, 6),
-                    "max_share": max_quarantine,
+                    "max_share": max_share,
                     "blocks_from_rows": min_rows,
-                    "unexpected_count": quarantined,
+                    "unexpected_count": sum(f.rows_quarantined for f in over),
+                    "files_over_share": dg.MetadataValue.md(
+                        "| file id | file | loaded | quarantined | share | |\n|---|---|---:|---:|---:|---|\n" + table
+                        if over
+                        else "none"
+                    ),
                 },
             )
         )
-        files = shrunken.get(entity, [])
+        shrunken = judgement.shrunken_files.get(entity, [])
         results.append(
             dg.AssetCheckResult(
                 asset_key=_raw_key(entity),
                 check_name=DRIFT_CHECK,
-                passed=not files,
+                passed=not shrunken,
                 metadata={
                     "max_drop": max_drop,
-                    "unexpected_count": len(files),
-                    "shrunken_files": dg.MetadataValue.md("\n".join(f"- {f}" for f in files) or "none"),
+                    "unexpected_count": len(shrunken),
+                    "shrunken_files": dg.MetadataValue.md(
+                        "\n".join(
+                            f"- {name} (file id {fid}): {now:,} rows, {before:,} before"
+                            for fid, name, now, before in shrunken
+                        )
+                        or "none"
+                    ),
                 },
             )
         )
@@ -149,14 +137,16 @@ def quality_definitions() -> dg.Definitions:
                 QUARANTINE_CHECK,
                 asset=_raw_key(entity),
                 blocking=True,
-                description="Share of this run's rows sent to raw._quarantine is at most quality_max_quarantine_share.",
+                description="No file awaiting acceptance has more than quality_max_quarantine_share of its rows in "
+                "raw._quarantine (from quality_min_quarantined_rows rows on; a file quarantined whole always "
+                "blocks). Such a file is held.",
             ),
             dg.AssetCheckSpec(
                 DRIFT_CHECK,
                 asset=_raw_key(entity),
                 blocking=True,
                 description="No re-exported file (same name as an earlier load) shrank by more than "
-                "quality_max_row_count_drop: a truncated nightly export blocks the run.",
+                "quality_max_row_count_drop: a truncated nightly export is held and blocks the run.",
             ),
         )
     ]
@@ -164,19 +154,29 @@ def quality_definitions() -> dg.Definitions:
     @dg.multi_asset_check(
         specs=_specs(raw_suites) + ingest_specs,
         name="raw_export_checks",
-        description="GX export hygiene of the rows this run loaded, quarantine share and row-count drift.",
+        description="The raw gate: GX export hygiene, quarantine share and row-count drift over every file awaiting "
+        "acceptance (loaded by this run or an interrupted one, or held before); each file's verdict (accepted "
+        "or held) is written to raw._ingest_ledger, and staging reads accepted files only.",
         pool=WAREHOUSE_POOL,
     )
     def raw_export_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         step = context.op_execution_context
-        as_of = as_of_for(step)
-        with warehouse.writer(step), duckdb.connect(str(warehouse.paths.working_db), read_only=True) as conn:
-            loaded_on = _load_day(conn, step.run_id)
-            for suite in raw_suites:
-                asset = dg.AssetKey(list(suite.asset_path))
-                for outcome in validate_in_duckdb(conn, suite, as_of, ROWS_OF_THIS_RUN, [step.run_id], loaded_on):
-                    yield _result(asset, outcome)
-            yield from _ingest_results(conn, step.run_id)
+        with warehouse.connection(step) as conn:
+            ledger.ensure_ledger(conn)
+            judgement = gate.judge(conn, raw_suites, as_of_for(step))
+            ledger.set_states(conn, judgement.verdicts, ledger.now_utc())
+            if warehouse.land_lake:  # a Spark build reads the states from the lake's copy of the ledger
+                land_raw_tables(conn, warehouse.paths.lake_dir, [ledger.LEDGER_TABLE.split(".")[1]])
+        for file_id, failed in judgement.held.items():
+            step.log.error(
+                f"held {judgement.file_names[file_id]} (file id {file_id}): failed {', '.join(failed)}; its rows stay "
+                "out of staging until a corrected export replaces it, or `clientele files release|unload` it"
+            )
+        for suite, outcomes in judgement.suite_outcomes:
+            asset = dg.AssetKey(list(suite.asset_path))
+            for outcome in outcomes:
+                yield _result(asset, outcome, judgement)
+        yield from _ingest_results(judgement)
 
     @dg.multi_asset_check(
         specs=_specs(mart_suites),

@@ -87,6 +87,11 @@ def needs_full_refresh(target_dir: Path, fingerprint: str) -> bool:
     return not recorded.exists() or recorded.read_text(encoding="utf-8").strip() != fingerprint
 
 
+def request_full_refresh(target_dir: Path) -> None:
+    """Make the next build rebuild the incremental models from scratch (rows they hold were removed)."""
+    (Path(target_dir) / INCREMENTAL_FINGERPRINT_FILE).unlink(missing_ok=True)
+
+
 def record_successful_build(target_dir: Path, fingerprint: str) -> None:
     """Remember the fingerprint the build started with (files edited during the build are not covered)."""
     Path(target_dir).mkdir(parents=True, exist_ok=True)

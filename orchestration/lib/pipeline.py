@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.run_tags import AS_OF_TAG
+from orchestration.lib.runs.failures import record_failure_once
 from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, WarehousePaths
 
 PUBLISHED_ASSET = "published_marts"
@@ -35,6 +36,7 @@ class PipelineOutcome:
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     loads: list[EntityLoad] = field(default_factory=list)
+    held_files: list[str] = field(default_factory=list)
     published: bool = False
 
     def summary(self) -> str:
@@ -54,6 +56,13 @@ class PipelineOutcome:
         if self.failed_checks:
             lines.append(f"  {len(self.failed_checks)} blocking check(s) failed:")
             lines.extend(f"    - {c}" for c in self.failed_checks)
+        if self.held_files:
+            lines.append(f"  {len(self.held_files)} file(s) held (their rows stay out of staging and every run fails):")
+            lines.extend(f"    - {f}" for f in self.held_files)
+            lines.append(
+                "    next: drop a corrected export into the inbox (a newer version of the same records, or the "
+                'same file name), or `clientele files release|unload <file id> --reason "..."`'
+            )
         if self.step_failures:
             lines.append("  failed steps:")
             lines.extend(f"    - {f}" for f in self.step_failures)
@@ -72,6 +81,16 @@ class PipelineOutcome:
             f"  Dagster UI:         make ui  ->  http://127.0.0.1:3000  (run {self.run_id})",
         ]
         return "\n".join(lines)
+
+
+def _held_files(database: Path) -> list[str]:
+    from orchestration.lib.ingest import ledger
+
+    if not database.exists():
+        return []
+    with duckdb.connect(str(database), read_only=True) as conn:
+        held = ledger.entries(conn, [ledger.HELD])
+    return [f"{e.source_file} (file id {e.file_id}): failed {', '.join(e.failed_checks)}" for e in held]
 
 
 def _loads_for_run(database: Path, run_id: str) -> list[EntityLoad]:
@@ -105,26 +124,39 @@ def run_pipeline(
     echo: Callable[[str], None] = print,
     log_level: str = "INFO",
 ) -> PipelineOutcome:
-    """Materialize `job_name` in this process; the run is recorded in $DAGSTER_HOME like any other."""
+    """Materialize `job_name` in this process as a first-class run of the code location (on the UI's timeline,
+    seen by the failure sensor); a failure is recorded in <warehouse>/run_failures.jsonl right away."""
     import dagster as dg
 
     from orchestration.lib.dbt_project import prepare_dbt_manifest
+    from orchestration.lib.runs.cancel import interrupt_when_canceled
+    from orchestration.lib.runs.liveness import clean_up_dead_runs, initialise_warehouse_pool, wait_for_warehouse
+    from orchestration.lib.runs.origin import create_run, execute, reconstructable_job
 
     os.environ[ENV_INBOX] = str(inbox)
     os.environ[ENV_WAREHOUSE] = str(warehouse)
     echo("Preparing the dbt manifest (cached between runs) ...")
     prepare_dbt_manifest()
-    from orchestration.definitions import defs
-
-    job = defs().resolve_job_def(job_name)
     instance = dg.DagsterInstance.get()
-    echo(f"Running job {job_name} as of {as_of} (inbox {inbox}, warehouse {warehouse}) ...")
-    result = job.execute_in_process(
-        instance=instance,
+    initialise_warehouse_pool(instance)
+    for dead in clean_up_dead_runs(instance, echo):
+        record_failure_once(instance, dead, "the process running it died", warehouse, log=echo)
+    wait_for_warehouse(instance, echo)
+    recon_job = reconstructable_job(job_name)
+    run = create_run(
+        instance,
+        recon_job,
         tags={AS_OF_TAG: as_of.isoformat()},
-        raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
+    echo(f"Running job {job_name} as of {as_of} (run {run.run_id[:8]}; inbox {inbox}, warehouse {warehouse}) ...")
+    with interrupt_when_canceled(instance, run.run_id):
+        result = execute(instance, recon_job, run)
+    if not result.success:
+        failure = result.get_run_failure_event()
+        record_failure_once(
+            instance, instance.get_run_by_id(run.run_id), failure.message if failure else None, warehouse, log=echo
+        )
     outcome = PipelineOutcome(
         success=result.success,
         run_id=result.run_id,
@@ -144,6 +176,9 @@ def run_pipeline(
         details = {k: v.value for k, v in evaluation.metadata.items() if k in ("unexpected_count", "failures")}
         if details:
             label += " (" + ", ".join(f"{k}={v}" for k, v in details.items()) + ")"
+        sample = evaluation.metadata.get("unexpected_sample")
+        if sample is not None and sample.value:
+            label += "; e.g. " + "; ".join(str(v) for v in list(sample.value)[:3])
         blocking = evaluation.blocking and str(evaluation.severity) in ("AssetCheckSeverity.ERROR", "ERROR")
         (outcome.failed_checks if blocking else outcome.warned_checks).append(label)
     outcome.published = any(
@@ -153,4 +188,5 @@ def run_pipeline(
         for event in result.all_events
     )
     outcome.loads = _loads_for_run(outcome.paths.working_db, result.run_id)
+    outcome.held_files = _held_files(outcome.paths.working_db)
     return outcome

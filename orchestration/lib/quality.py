@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from types import ModuleType
@@ -57,6 +57,7 @@ class ExpectationOutcome:
     passed: bool
     blocking: bool
     metadata: dict[str, Any]
+    unexpected_by_file: dict[int, int] = field(default_factory=dict)  # file id -> rows breaking the rule
 
 
 def suite_modules() -> list[SuiteModule]:

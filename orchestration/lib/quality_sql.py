@@ -5,11 +5,15 @@
 `validate_in_duckdb(conn, suite, as_of, where, params)` returns the same `ExpectationOutcome`s as
 `validate(read_columns(conn, suite, where, params), suite, as_of)`, in seconds instead of minutes at 10M rows.
 Expectation types without a SQL form raise `NotImplementedError` (call the GX pandas path for that suite).
+
+With `lineage` (raw tables), the same scan also counts each rule's offending rows per export file and samples
+them as records ("orders.csv line 102, order_id O5: -25.00"), so a failure names what to fix.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -35,6 +39,17 @@ class _Params:
         name = f"p{len(self.values)}"
         self.values[name] = value
         return f"${name}"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a raw row came from, as SQL over the validated relation: its file id and line, and a label of
+    its key (e.g. "order_id O5"); `file_names` maps file ids to the names shown in samples."""
+
+    key_label: str
+    file_names: dict[int, str]
+    file_id: str = "_file_id"
+    row: str = "_source_row"
 
 
 _OPERATORS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -94,7 +109,17 @@ def _valid_condition(expectation_type: str, kwargs: dict, params: _Params) -> st
     raise NotImplementedError(expectation_type)
 
 
-def _aggregates(expectation, index: int, params: _Params) -> tuple[str, str]:
+def _sample(value: str, lineage: Lineage | None) -> str:
+    if lineage is None:
+        return value
+    return f"{{'file_id': _lineage_file, 'row': _lineage_row, 'key': _lineage_key, 'value': cast({value} as varchar)}}"
+
+
+def _by_file(condition: str, lineage: Lineage | None, prefix: str) -> str:
+    return f", histogram(_lineage_file) filter (where {condition}) as {prefix}by_file" if lineage else ""
+
+
+def _aggregates(expectation, index: int, params: _Params, lineage: Lineage | None = None) -> tuple[str, str]:
     """(select list, kind) computing one expectation's counts over the projected rows."""
     kind = expectation.expectation_type
     kwargs = expectation.configuration.kwargs
@@ -102,9 +127,13 @@ def _aggregates(expectation, index: int, params: _Params) -> tuple[str, str]:
     p = f"e{index}_"
     if kind == "expect_column_values_to_not_be_null":
         column = _quote(kwargs["column"])
+        missing = f"{scope} and {column} is null"
+        samples = (
+            f", min({_sample('null', lineage)}, {SAMPLE_SIZE}) filter (where {missing}) as {p}sample" if lineage else ""
+        )
         return (
             f"count(*) filter (where {scope}) as {p}elements, "
-            f"count(*) filter (where {scope} and {column} is null) as {p}unexpected",
+            f"count(*) filter (where {missing}) as {p}unexpected{samples}{_by_file(missing, lineage, p)}",
             "not_null",
         )
     if kind == "expect_column_pair_values_a_to_be_greater_than_b":
@@ -113,12 +142,14 @@ def _aggregates(expectation, index: int, params: _Params) -> tuple[str, str]:
             raise NotImplementedError("pair expectation without ignore_row_if=either_value_is_missing")
         valid = f"{a} {'>=' if kwargs.get('or_equal') else '>'} {b}"
         considered = f"{scope} and {a} is not null and {b} is not null"
+        failing = f"{considered} and not ({valid})"
+        pair = f"[cast({a} as varchar), cast({b} as varchar)]"
+        sample = _sample(f"array_to_string({pair}, ' vs ')", lineage) if lineage else pair
         return (
             f"count(*) filter (where {scope}) as {p}elements, "
             f"count(*) filter (where {considered}) as {p}nonnull, "
-            f"count(*) filter (where {considered} and not ({valid})) as {p}unexpected, "
-            f"min([cast({a} as varchar), cast({b} as varchar)], {SAMPLE_SIZE}) "
-            f"filter (where {considered} and not ({valid})) as {p}sample",
+            f"count(*) filter (where {failing}) as {p}unexpected, "
+            f"min({sample}, {SAMPLE_SIZE}) filter (where {failing}) as {p}sample{_by_file(failing, lineage, p)}",
             "map",
         )
     if kind == "expect_column_mean_to_be_between":
@@ -129,16 +160,23 @@ def _aggregates(expectation, index: int, params: _Params) -> tuple[str, str]:
     column = _quote(kwargs["column"])
     valid = _valid_condition(kind, kwargs, params)
     considered = f"{scope} and {column} is not null"
+    failing = f"{considered} and not ({valid})"
     return (
         f"count(*) filter (where {scope}) as {p}elements, "
         f"count(*) filter (where {considered}) as {p}nonnull, "
-        f"count(*) filter (where {considered} and not ({valid})) as {p}unexpected, "
-        f"min({column}, {SAMPLE_SIZE}) filter (where {considered} and not ({valid})) as {p}sample",
+        f"count(*) filter (where {failing}) as {p}unexpected, "
+        f"min({_sample(column, lineage)}, {SAMPLE_SIZE}) filter (where {failing}) as {p}sample"
+        f"{_by_file(failing, lineage, p)}",
         "map",
     )
 
 
-def _jsonable(values) -> list:
+def _jsonable(values, lineage: Lineage | None = None) -> list:
+    if lineage is not None:
+        return [
+            f"{lineage.file_names.get(v['file_id'], v['file_id'])} line {v['row']}, {v['key']}: {v['value']}"
+            for v in values or []
+        ]
     return [v if isinstance(v, (int, float, str, bool)) or v is None else str(v) for v in (values or [])]
 
 
@@ -156,13 +194,17 @@ def validate_in_duckdb(
     where: str = "",
     params: list | None = None,
     loaded_on: date | None = None,
+    *,
+    relation: str | None = None,
+    lineage: Lineage | None = None,
 ) -> list[ExpectationOutcome]:
-    """Validate the suite with one aggregate query over `suite.table` (rows restricted by `where`)."""
+    """Validate the suite with one aggregate query over `relation` (default `suite.table`; rows restricted by
+    `where`). With `lineage`, offending rows are also counted per file and sampled as records."""
     expectations = suite.suite(as_of, loaded_on).expectations
     bound = _Params()
     selects, kinds = [], []
     for index, expectation in enumerate(expectations):
-        select, kind = _aggregates(expectation, index, bound)
+        select, kind = _aggregates(expectation, index, bound, lineage)
         selects.append(select)
         kinds.append(kind)
     # positional parameters of `where` become named ones so both kinds can be bound together
@@ -170,9 +212,13 @@ def validate_in_duckdb(
     for value in params or []:
         where_sql = where_sql.replace("?", bound.bind(value), 1)
     projection = ", ".join(f"{sql} as {_quote(name)}" for name, sql in suite.columns.items())
+    if lineage is not None:
+        projection += (
+            f", {lineage.file_id} as _lineage_file, {lineage.row} as _lineage_row, {lineage.key_label} as _lineage_key"
+        )
     sql = (
         f"select count(*) as rows_validated, {', '.join(selects)} "
-        f"from (select {projection} from {suite.table} {where_sql})"
+        f"from (select {projection} from {relation or suite.table} {where_sql})"
     )
     cursor = conn.execute(sql, bound.values)
     names = [d[0] for d in cursor.description]
@@ -202,7 +248,9 @@ def validate_in_duckdb(
             success = denominator == 0 or (1 - share) >= mostly
             metadata["unexpected_count"] = unexpected
             metadata["unexpected_percent"] = round(100 * share, 4)
-            metadata["unexpected_sample"] = _jsonable(row.get(f"{p}sample")) if kind == "map" else []
+            metadata["unexpected_sample"] = (
+                _jsonable(row.get(f"{p}sample"), lineage) if kind == "map" or lineage is not None else []
+            )
         elif kind == "mean":
             observed = row[f"{p}observed"]
             success = observed is not None and _between(float(observed), kwargs)
@@ -215,5 +263,6 @@ def validate_in_duckdb(
         if passed and metadata.get("unexpected_count"):
             passed, blocking = False, False
             metadata["severity"] = "WARN (within the tolerated share of invalid rows)"
-        outcomes.append(ExpectationOutcome(check_name(expectation), passed, blocking, metadata))
+        by_file = {int(k): int(v) for k, v in (row.get(f"{p}by_file") or {}).items()}
+        outcomes.append(ExpectationOutcome(check_name(expectation), passed, blocking, metadata, by_file))
     return outcomes

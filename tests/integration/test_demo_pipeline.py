@@ -55,7 +55,7 @@ def test_every_row_is_loaded_or_quarantined_as_the_generator_recorded(demo_run):
     _, manifests, database = demo_run
     ledger = _query(
         database,
-        "select _source_file as source_file, rows_in_file, rows_loaded, rows_quarantined from raw._ingest_ledger",
+        "select source_file, rows_in_file, rows_loaded, rows_quarantined from raw._ingest_ledger",
     )
     ledger["name"] = ledger["source_file"].map(lambda path: Path(path).name)
     ledger["profile"] = ledger["source_file"].map(lambda path: Path(path).parent.name)
@@ -68,7 +68,10 @@ def test_every_row_is_loaded_or_quarantined_as_the_generator_recorded(demo_run):
             assert row["rows_in_file"] == row["rows_loaded"] + row["rows_quarantined"]
             assert row["rows_loaded"] == demo_file.loadable_rows, (profile, demo_file.name)
             assert row["rows_quarantined"] == demo_file.unloadable_rows, (profile, demo_file.name)
-    quarantine = _query(database, "select _source_file, _source_row, reason from raw._quarantine")
+    quarantine = _query(
+        database,
+        "select source_file, source_row, reason from raw._quarantine join raw._ingest_ledger using (file_id)",
+    )
     assert quarantine.notna().all().all()
     assert len(quarantine) == ledger["rows_quarantined"].sum()
 

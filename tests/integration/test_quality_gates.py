@@ -1,5 +1,6 @@
-"""Write-audit-publish end to end: a good run publishes; an export that breaks a blocking rule fails the run
-and leaves the last good publication byte for byte; a BI reader holding the published file open neither
+"""Write-audit-publish end to end: a good run publishes; an export that breaks a blocking rule fails the run,
+leaves the last good publication byte for byte, and is held: a re-run and a run with an unrelated clean file
+fail on it, naming it, until an operator unloads it; a BI reader holding the published file open neither
 blocks nor breaks a later run."""
 
 import hashlib
@@ -14,6 +15,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.demo_data import generate_demo_exports
+from orchestration.lib.files import unload_file
 from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
 from orchestration.lib.settings import WarehousePaths
 from tests.conftest import write_csv
@@ -34,7 +36,7 @@ def _sha256(path: Path) -> str:
 
 
 def _orders(prefix: str, n: int, amount: str) -> list[list[str]]:
-    return [[f"{prefix}{i}", "C000001", "2026-05-01", amount, "USD", "completed", "web", ""] for i in range(n)]
+    return [[f"{prefix}{i}", "CUS-00000001", "2026-05-01", amount, "USD", "completed", "web", ""] for i in range(n)]
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Runs:
     bad: PipelineOutcome
     bad_published_hash_before: str
     bad_published_hash_after: str
+    rerun: PipelineOutcome
+    unrelated: PipelineOutcome
+    unload_message: str
     with_reader: PipelineOutcome
     reader_output: list[str]
     reader_returncode: int
@@ -67,15 +72,22 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         write_csv(inbox / "late_orders.csv", ORDER_HEADER, _orders("BAD", 40, "-25.00"))
         bad = run()
         after = _sha256(paths.published_db)
+        rerun = run()
         (inbox / "late_orders.csv").unlink()
         write_csv(inbox / "later_orders.csv", ORDER_HEADER, _orders("OK", 40, "25.00"))
+        unrelated = run()
+        unloaded = unload_file(
+            warehouse, "late_orders.csv", reason="negative amounts, re-export requested", actor="test"
+        )
         reader = subprocess.Popen(
             [sys.executable, "-c", READER, str(paths.published_db), "20"], stdout=subprocess.PIPE, text=True
         )
         time.sleep(3)
         with_reader = run()
         output, _ = reader.communicate(timeout=120)
-    return Runs(paths, good, bad, before, after, with_reader, output.split(), reader.returncode)
+    return Runs(
+        paths, good, bad, before, after, rerun, unrelated, unloaded, with_reader, output.split(), reader.returncode
+    )
 
 
 @pytest.mark.slow
@@ -95,6 +107,26 @@ def test_a_blocking_check_fails_the_run_and_keeps_the_last_publication(runs: Run
     assert "unexpected_count=40" in runs.bad.summary()
     assert "NOT replaced" in runs.bad.summary()
     assert runs.bad_published_hash_after == runs.bad_published_hash_before
+
+
+@pytest.mark.slow
+def test_the_held_file_fails_every_later_run_until_an_operator_unloads_it(runs: Runs):
+    for later in (runs.rerun, runs.unrelated):
+        assert not later.success and not later.published, later.summary()
+        assert any("raw_orders / gx_column_values_to_be_between__amount" in c for c in later.failed_checks)
+        assert "late_orders.csv" in later.summary()
+    assert "40 rows removed" in runs.unload_message
+    with duckdb.connect(str(runs.paths.working_db), read_only=True) as conn:
+        states = dict(conn.execute("select source_file, state from raw._ingest_ledger").fetchall())
+        actions = conn.execute("select action, source_file, reason, actor from raw._ledger_actions").fetchall()
+    assert states["late_orders.csv"] == "unloaded" and states["later_orders.csv"] == "accepted"
+    assert actions == [("unload", "late_orders.csv", "negative amounts, re-export requested", "test")]
+    with duckdb.connect(str(runs.paths.published_db), read_only=True) as conn:
+        published = conn.execute(
+            "select count(*) filter (where order_id like 'BAD%'), count(*) filter (where order_id like 'OK%') "
+            "from marts.orders"
+        ).fetchall()
+    assert published == [(0, 40)]
 
 
 @pytest.mark.slow

@@ -43,7 +43,7 @@ def raw_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     conn = connect(database)
     try:
         ensure_raw_schema(conn)
-        for path in list_export_files(inbox):
+        for path in list_export_files(inbox)[0]:
             load_file(
                 conn,
                 detect_file(path, inbox),
@@ -95,7 +95,7 @@ def test_pushdown_matches_great_expectations(raw_database: Path, tmp_path: Path,
 def test_pushdown_restricts_to_the_rows_of_a_run(raw_database: Path):
     with duckdb.connect(str(raw_database), read_only=True) as conn:
         suite = next(s for s in suite_modules() if s.name == "raw_orders")
-        where = "where _file_hash in (select _file_hash from raw._ingest_ledger where run_id = ?)"
+        where = "where _file_id in (select file_id from raw._ingest_ledger where run_id = ?)"
         this_run = validate_in_duckdb(conn, suite, AS_OF, where, ["r1"])
         other_run = validate_in_duckdb(conn, suite, AS_OF, where, ["another run"])
     assert all(o.metadata["rows_validated"] > 0 for o in this_run)
