@@ -1,7 +1,7 @@
 """Jobs, the nightly schedule and the freshness of what BI reads.
 
-Runs of both jobs carry the tag clientele/warehouse=writer; the instance (orchestration/instance/dagster.yaml)
-starts one such run at a time, so the schedule, the inbox sensor and a manual run never collide on DuckDB.
+Every writing step is in the `clientele_warehouse` pool; the instance (orchestration/instance/dagster.yaml) runs
+one run using that pool at a time, so the schedule, the inbox sensor and a manual run never collide on DuckDB.
 The schedule's cron and timezone are the vars schedule_cron / schedule_timezone of dbt_project.yml, overridden
 by CLIENTELE_SCHEDULE_CRON / CLIENTELE_TIMEZONE.
 """
@@ -16,7 +16,6 @@ from orchestration.defs.publish import PUBLISHED_MARTS_KEY
 from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.settings import setting
 
-WRITER_TAGS = {"clientele/warehouse": "writer"}
 FULL_REFRESH_JOB = "full_refresh"
 SEGMENTS_ONLY_JOB = "segments_only"
 NIGHTLY_SCHEDULE = "nightly_refresh"
@@ -28,7 +27,6 @@ full_refresh = dg.define_asset_job(
     FULL_REFRESH_JOB,
     selection=dg.AssetSelection.all(include_sources=False),
     description="Scan the inbox, load new exports, build every model and mart, run every check, publish.",
-    tags=WRITER_TAGS,
 )
 
 segments_only = dg.define_asset_job(
@@ -36,7 +34,6 @@ segments_only = dg.define_asset_job(
     selection=dg.AssetSelection.all(include_sources=False) - dg.AssetSelection.groups("ingest"),
     description="Rebuild models, CLV, segments and marts from the raw data already loaded, check and publish "
     "(no inbox scan): for a new as-of date or changed thresholds.",
-    tags=WRITER_TAGS,
 )
 
 

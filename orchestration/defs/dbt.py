@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, DbtCliResource, dbt_assets
 
-from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_metadata import DEFERRED_METADATA_KEYS, materialization_metadata
 from orchestration.lib.dbt_project import (
     ClienteleDbtCliResource,
@@ -26,6 +26,7 @@ from orchestration.lib.dbt_project import (
     record_successful_build,
 )
 from orchestration.lib.run_tags import as_of_for
+from orchestration.lib.runs.liveness import WAREHOUSE_POOL
 from orchestration.lib.settings import ENV_AS_OF, ENV_WAREHOUSE
 from orchestration.lib.spark_tables import builds_on_spark
 

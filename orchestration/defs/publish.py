@@ -11,10 +11,11 @@ import secrets
 import dagster as dg
 
 from orchestration.defs.dbt import dbt_translator
-from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_project import clientele_dbt_project
 from orchestration.lib.publish import ENV_PII_SALT, PublishRequest, publish_marts
 from orchestration.lib.run_tags import as_of_for
+from orchestration.lib.runs.liveness import WAREHOUSE_POOL
 from orchestration.lib.settings import WarehousePaths, setting
 
 PUBLISHED_MARTS_KEY = dg.AssetKey("published_marts")

@@ -10,10 +10,10 @@ import duckdb
 
 from orchestration.lib.ingest.load import connect
 from orchestration.lib.locking import exclusive_writer
+from orchestration.lib.runs.liveness import PID_TAG, clean_up_dead_runs, worker_tags
 from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, WarehousePaths
 from orchestration.lib.spark_tables import builds_on_spark
 
-WAREHOUSE_POOL = "clientele_warehouse"
 ENV_LAND_LAKE = "CLIENTELE_LAND_LAKE"
 
 
@@ -23,6 +23,16 @@ class WarehouseResource(dg.ConfigurableResource):
     inbox_dir: str = "data/inbox"
     warehouse_dir: str = "warehouse"
     land_lake: bool = False  # also land raw tables as Parquet in <warehouse>/lake (what Spark targets read)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """At run start (steps run in one process): record this process on the run, and mark runs whose process
+        died as failed, so that they hold the warehouse pool no more."""
+        run, instance = context.dagster_run, context.instance
+        if run is None or instance is None:
+            return
+        if PID_TAG not in run.tags:
+            instance.add_run_tags(run.run_id, worker_tags())
+        clean_up_dead_runs(instance, echo=context.log.warning if context.log else print)
 
     @property
     def inbox(self) -> Path:

@@ -57,9 +57,27 @@ def enable_session_python_models() -> bool:
     return True
 
 
+def die_with_parent() -> None:
+    """Linux: this process is killed when the process that started it dies (a run killed with kill -9 must not
+    leave its dbt writing to the warehouse, holding DuckDB's lock against the next run)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def dbt_main() -> None:
-    """`clientele-dbt`: the dbt command line, with Python models runnable on a local Spark session."""
+    """`clientele-dbt`: the dbt command line, with Python models runnable on a local Spark session; it dies with
+    the run that started it."""
     from dbt.cli.main import cli
 
+    die_with_parent()
     enable_session_python_models()
     sys.exit(cli())

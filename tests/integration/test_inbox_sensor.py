@@ -14,18 +14,12 @@ import duckdb
 import pytest
 
 from orchestration.defs.resources import WarehouseResource
-from orchestration.defs.sensors import (
-    ENV_ALERT_WEBHOOK,
-    FAILURE_LOG,
-    NEW_FILES_TAG,
-    archive_loaded_exports,
-    inbox_sensor,
-    record_run_failure,
-)
+from orchestration.defs.sensors import NEW_FILES_TAG, archive_loaded_exports, inbox_sensor, record_run_failure
 from orchestration.lib.inbox import archive_files
+from orchestration.lib.ingest import ledger
 from orchestration.lib.ingest.detect import file_sha256
-from orchestration.lib.ingest.load import LEDGER_DDL
 from orchestration.lib.run_tags import AS_OF_TAG
+from orchestration.lib.runs.failures import ENV_ALERT_WEBHOOK, FAILURE_LOG
 from tests.conftest import write_csv
 
 HEADER = ["order_id", "customer_id", "order_date", "amount"]
@@ -45,13 +39,23 @@ def _write_ledger(database: Path, files: dict[str, str], run_id: str) -> None:
     """Ledger rows as ingest writes them: relative file name -> content hash, loaded by `run_id`."""
     database.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database)) as conn:
-        conn.execute("create schema if not exists raw")
-        conn.execute(LEDGER_DDL)
+        ledger.ensure_ledger(conn)
         for name, digest in files.items():
-            conn.execute(
-                "insert into raw._ingest_ledger values (?, ?, 'orders', 'generic', 'csv', 'utf-8', 1, 1, 0, "
-                "timestamp '2026-01-01 00:00:00', ?)",
-                [digest, name, run_id],
+            ledger.record_load(
+                conn,
+                file_id=ledger.next_file_id(conn),
+                file_hash=digest,
+                source_file=name,
+                entity="orders",
+                source_profile="generic",
+                file_format="csv",
+                encoding="utf-8",
+                rows_in_file=1,
+                rows_loaded=1,
+                rows_quarantined=0,
+                loaded_at=datetime(2026, 1, 1),
+                run_id=run_id,
+                load_note=None,
             )
 
 

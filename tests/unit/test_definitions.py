@@ -51,7 +51,12 @@ def test_jobs_select_what_they_say(definitions):
     assert {"crm_export_files", "raw_orders", "marts/customers", "published_marts"} <= full_keys
     assert "published_marts" in segment_keys and "marts/customers" in segment_keys
     assert not {"crm_export_files", "raw_orders"} & segment_keys
-    assert full.tags["clientele/warehouse"] == segments.tags["clientele/warehouse"] == "writer"
+    assert full.executor_def.name == segments.executor_def.name == "in_process"
+
+
+def test_every_run_uses_the_in_process_executor_whoever_launches_it(definitions):
+    implicit = definitions.resolve_implicit_global_asset_job_def()  # "Materialize all" in the UI
+    assert implicit.executor_def.name == "in_process"
 
 
 def test_the_nightly_schedule_runs_as_of_the_scheduled_date(definitions):
