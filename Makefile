@@ -3,38 +3,60 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
-STAMP := $(VENV)/.installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export CLIENTELE_INBOX ?= $(CURDIR)/data/inbox
 export CLIENTELE_WAREHOUSE ?= $(CURDIR)/warehouse
 
-.PHONY: run test ui lint bench clean
+# One stamp per install flavour, all from uv.lock: core (run, ui), core + dev tools (lint, bench), core + Spark
+# (`make spark`), everything (test; also the stamp helpers build by name). The smaller flavours keep whatever
+# another one installed (--inexact); the full one makes the virtualenv exactly the lock again.
+CORE := $(VENV)/.installed-core
+DEV := $(VENV)/.installed-dev
+SPARK := $(VENV)/.installed-spark
+FULL := $(VENV)/.installed
 
-$(STAMP): pyproject.toml requirements.lock
+# uv itself comes from PyPI through the virtualenv's pip; only the Python that made the virtualenv is used.
+define sync
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	touch $(STAMP)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --quiet --compile-bytecode --no-python-downloads --python $(BIN)/python $(1)
+	touch $@
+endef
 
-run: $(STAMP)
+.PHONY: run test ui lint bench spark clean
+
+$(CORE): pyproject.toml uv.lock
+	$(call sync,--inexact)
+
+$(DEV): pyproject.toml uv.lock
+	$(call sync,--inexact --extra dev)
+
+$(SPARK): pyproject.toml uv.lock
+	$(call sync,--inexact --extra spark)
+
+$(FULL): pyproject.toml uv.lock
+	$(call sync,--extra dev --extra spark)
+
+run: $(CORE)
 	$(BIN)/clientele demo-data --customers 5000 --seed 42 --out $(CLIENTELE_INBOX) --if-empty
 	$(BIN)/clientele run
 
-test: $(STAMP)
+test: $(FULL)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+spark: $(SPARK)
+
+lint: $(DEV)
 	$(BIN)/ruff check orchestration expectations clientele_clv tests benchmarks
 	$(BIN)/ruff format --check orchestration expectations clientele_clv tests benchmarks
 	mkdir -p $(CLIENTELE_WAREHOUSE)
 	$(BIN)/sqlfluff lint dbt_project/models
 
-ui: $(STAMP)
+ui: $(CORE)
 	$(BIN)/clientele ui
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python -m benchmarks.run
 
 clean:

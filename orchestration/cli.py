@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, PROJECT_ROOT, parse_as_of
+from orchestration.lib.spark_tables import ENV_DBT_TARGET, SparkSupportMissing, require_spark_support
 
 INSTANCE_TEMPLATE = Path(__file__).resolve().parent / "instance" / "dagster.yaml"
 
@@ -55,9 +56,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.target:  # before the pipeline's imports: the dbt project and the readers pick the engine from it
-        from orchestration.lib.spark_tables import ENV_DBT_TARGET
-
         os.environ[ENV_DBT_TARGET] = args.target
+    require_spark_support()
     from orchestration.lib.pipeline import run_pipeline
 
     inbox = Path(args.inbox or os.environ.get(ENV_INBOX, "data/inbox")).resolve()
@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except SparkSupportMissing as missing:
+        print(missing, file=sys.stderr, flush=True)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -16,7 +16,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
 from orchestration.lib.settings import DBT_PROJECT_DIR
-from orchestration.lib.spark_tables import builds_on_spark, dbt_target
+from orchestration.lib.spark_tables import builds_on_spark, dbt_target, require_spark_support
 
 WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 # What the incremental staging models' stored rows depend on besides raw data (macros/incremental_staging.sql).
@@ -140,6 +140,7 @@ def manifest_is_stale(manifest: Path | None = None) -> bool:
 
 def prepare_dbt_manifest(force: bool = False) -> Path:
     """`dbt parse` when the project changed since the manifest was written (cached otherwise)."""
+    require_spark_support()
     project = clientele_dbt_project()
     ensure_dbt_on_path()
     if force or manifest_is_stale(project.manifest_path):

@@ -1,4 +1,5 @@
-"""Which engine builds the models, and reading what a Spark build wrote through DuckDB.
+"""Which engine builds the models, whether this install can use Spark, and reading what a Spark build wrote
+through DuckDB.
 
 The `spark` dbt target (session method) keeps its tables as Parquet directories under
 `<warehouse>/spark/tables/<schema>.db/<table>/`. The steps after dbt (quality suites, asset metadata, publishing)
@@ -11,14 +12,22 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
 from pathlib import Path
 
 import duckdb
+import yaml
 
-from orchestration.lib.settings import WarehousePaths
+from orchestration.lib.settings import DBT_PROJECT_DIR, WarehousePaths
 
 ENV_DBT_TARGET = "CLIENTELE_DBT_TARGET"
 DEFAULT_TARGET = "duckdb"
+# Spark is the optional `spark` extra (dbt-spark, pyspark[connect]); the core install leaves both out.
+SPARK_INSTALL_COMMAND = "make spark"
+
+
+class SparkSupportMissing(RuntimeError):
+    """A Spark dbt target was asked for, but what it needs is not installed."""
 
 
 def dbt_target() -> str:
@@ -28,6 +37,33 @@ def dbt_target() -> str:
 
 def builds_on_spark(target: str | None = None) -> bool:
     return (target or dbt_target()).startswith("spark")
+
+
+def _profile_method(target: str) -> str | None:
+    """The connection method of a dbt target in the project's profiles.yml (session, thrift, http)."""
+    profiles = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")) or {}
+    for profile in profiles.values():
+        output = (profile.get("outputs") or {}).get(target) if isinstance(profile, dict) else None
+        if output:
+            return output.get("method")
+    return None
+
+
+def require_spark_support(target: str | None = None) -> None:
+    """Raise SparkSupportMissing, saying how to install it, when a Spark target cannot run here: every Spark
+    target needs dbt-spark; the `session` method also needs pyspark in this process."""
+    target = target or dbt_target()
+    if not builds_on_spark(target):
+        return
+    needed = {"dbt-spark": "dbt.adapters.spark"}
+    if _profile_method(target) == "session":
+        needed["pyspark"] = "pyspark"
+    missing = [package for package, module in needed.items() if find_spec(module) is None]
+    if missing:
+        raise SparkSupportMissing(
+            f"Spark support is not installed (dbt target {target!r} needs {' and '.join(missing)}): "
+            f"run `{SPARK_INSTALL_COMMAND}`, which installs the project's `spark` extra from uv.lock."
+        )
 
 
 def spark_tables(paths: WarehousePaths) -> dict[tuple[str, str], Path]:
