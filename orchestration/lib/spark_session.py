@@ -76,8 +76,8 @@ def die_with_parent() -> None:
 def dbt_main() -> None:
     """`clientele-dbt`: the dbt command line, with Python models runnable on a local Spark session; it dies with
     the run that started it."""
+    die_with_parent()  # first: the parent must still be the one that started us when the request is made
     from dbt.cli.main import cli
 
-    die_with_parent()
     enable_session_python_models()
     sys.exit(cli())
