@@ -14,7 +14,7 @@ stored as a phone number never reaches BI in clear text:
    unique) and relate to the whole-value hash.
 
 What is an e-mail: `local@domain.tld`, none of the parts holding white space, quotes, brackets, `<>`, `,;:` or
-a second `@`.
+a second `@` (and the last label no dot: "mail a@b.com." ends before the full stop).
 
 What is a phone number (the digits of an id must not qualify, so the rule looks at the form, not at digits):
 - international: `+` (optionally in parentheses with the country code) followed by 7-15 digits, optionally
@@ -33,9 +33,13 @@ Zoho ids), order numbers and dates (`20260304001`, `2026-03-04`), amounts. Limit
 without separators (`4155550134`) inside longer text is kept unless it is a Chinese mobile; numbers written with
 a `00` international prefix are recognised only when known from the customer records.
 
-Cost: a value is looked at by the rule only when it contains `@` or a run of 7+ digits and phone separators
-(a cheap prefilter); the whole-value tests come next and the per-token rewrite last. Measured in
-tests/integration/test_publish_masking.py (1M rows).
+Cost: one regular expression decides for most values (no `@` and no phone form: published as they are); the
+whole-value tests and the per-token rewrite run only for the few that match; the known-phone rule is a hash
+semi-join on the digits of values made only of digits and separators. No subquery is evaluated per row.
+Measured (tests/unit/test_publish_masking.py, 2 shared cores): 1M rows x 5 all-distinct text columns (ids,
+names, owners, keys, 19-digit ids; 1% e-mails or phones) 2.4 s masked vs 0.3-0.5 s copied as they are, about
+0.4 s per column and million rows, of which the known-phone rule is about half. Low-cardinality columns cost
+less: DuckDB evaluates functions once per dictionary entry of a compressed column.
 """
 
 from __future__ import annotations
@@ -46,17 +50,16 @@ SALT_VARIABLE = "clientele_pii_salt"
 KNOWN_PHONES_TABLE = "clientele_known_phone_digits"
 
 _NOT_IN_EMAIL = r"""[^\s@"'<>()\[\]{},;:]"""
-EMAIL_PATTERN = f"{_NOT_IN_EMAIL}+@{_NOT_IN_EMAIL}+\\.{_NOT_IN_EMAIL}+"
+_NOT_IN_TLD = r"""[^\s@"'<>()\[\]{},;:.]"""  # a sentence's full stop after an address is not part of it
+EMAIL_PATTERN = f"{_NOT_IN_EMAIL}+@{_NOT_IN_EMAIL}+\\.{_NOT_IN_TLD}+"
 INTERNATIONAL_PHONE_PATTERN = r"\(?\+\d(?:[ \-.()]{0,2}\d){6,14}"
 CHINESE_MOBILE_PATTERN = r"\b(?:86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}\b"
 GROUPED_PHONE_PATTERN = r"(?:\(\d{3}\) ?|\b\d{3}[ \-.])\d{3}[ \-.]\d{4}\b|\b0\d{2,3}-\d{7,8}\b"
 PHONE_PATTERN = f"{INTERNATIONAL_PHONE_PATTERN}|{CHINESE_MOBILE_PATTERN}|{GROUPED_PHONE_PATTERN}"
 # e-mails first: at one position the first alternative that matches wins ("13812345678@qq.com" is an e-mail)
 IDENTIFIER_PATTERN = f"{EMAIL_PATTERN}|{PHONE_PATTERN}"
-# prefilter: an "@", or 7+ characters of digits and phone separators starting and ending with a digit
-PHONE_CANDIDATE_PATTERN = r"\d[\d \-.()]{5,}\d"
 # a whole value that may be a known phone: digits and separators only
-PHONE_SHAPED_PATTERN = r"\+?[\d \-.()]{7,22}"
+PHONE_SHAPED_PATTERN = r"\s*\+?[\d \-.()]{7,22}\s*"
 
 
 def _literal(text: str) -> str:
@@ -72,36 +75,36 @@ create or replace temp macro clientele_phone_digits(text) as
         then '86' || clientele_digits(text)
         else clientele_digits(text)
     end;
+create or replace temp macro clientele_known_phone_key(text) as
+    case when regexp_full_match(text, {_literal(PHONE_SHAPED_PATTERN)}) then clientele_digits(text) end;
 create or replace temp macro clientele_token_marker(token) as
     case when contains(token, '@')
         then '[email:' || left(clientele_salted_hash(lower(token)), 16) || ']'
         else '[phone:' || left(clientele_salted_hash(clientele_phone_digits(token)), 16) || ']'
     end;
-create or replace temp macro clientele_mask_embedded(text) as (
-    with split as (
-        select regexp_split_to_array(text, {_literal(IDENTIFIER_PATTERN)}) as parts,
-               regexp_extract_all(text, {_literal(IDENTIFIER_PATTERN)}) as tokens
-    )
-    select array_to_string(
-        list_transform(
-            generate_series(1, len(parts)),
-            lambda i: parts[i] || coalesce(clientele_token_marker(tokens[i]), '')
+create or replace temp macro clientele_mask_embedded(text) as array_to_string(
+    list_transform(
+        list_zip(
+            regexp_split_to_array(text, {_literal(IDENTIFIER_PATTERN)}),
+            regexp_extract_all(text, {_literal(IDENTIFIER_PATTERN)})
         ),
-        ''
-    )
-    from split
+        lambda pair: pair[1] || coalesce(clientele_token_marker(pair[2]), '')
+    ),
+    ''
 );
 create or replace temp macro clientele_mask_text(text) as
     case
         when text is null then null
-        when not (contains(text, '@') or regexp_matches(text, {_literal(PHONE_CANDIDATE_PATTERN)})) then text
-        when regexp_full_match(trim(text), {_literal(EMAIL_PATTERN)}) then clientele_salted_hash(lower(trim(text)))
-        when regexp_full_match(trim(text), {_literal(PHONE_PATTERN)})
-            then clientele_salted_hash(clientele_phone_digits(text))
-        when regexp_full_match(trim(text), {_literal(PHONE_SHAPED_PATTERN)})
-            and clientele_digits(text) in (select digits from {KNOWN_PHONES_TABLE})
+        when contains(text, '@') or regexp_matches(text, {_literal(PHONE_PATTERN)}) then
+            case
+                when regexp_full_match(trim(text), {_literal(EMAIL_PATTERN)})
+                    then clientele_salted_hash(lower(trim(text)))
+                when regexp_full_match(trim(text), {_literal(PHONE_PATTERN)})
+                    then clientele_salted_hash(clientele_phone_digits(text))
+                else clientele_mask_embedded(text)
+            end
+        when clientele_known_phone_key(text) in (select digits from {KNOWN_PHONES_TABLE})
             then clientele_salted_hash(clientele_digits(text))
-        when regexp_matches(text, {_literal(IDENTIFIER_PATTERN)}) then clientele_mask_embedded(text)
         else text
     end;
 """

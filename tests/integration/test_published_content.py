@@ -105,7 +105,7 @@ def _text_values(paths: WarehousePaths) -> duckdb.DuckDBPyRelation:
         "where database_name = current_database() and data_type = 'VARCHAR'"
     ).fetchall()
     union = " union all ".join(
-        f"select '{s}.{t}.{c}' as place, \"{c}\" as value from \"{s}\".\"{t}\" where \"{c}\" is not null"
+        f'select \'{s}.{t}.{c}\' as place, "{c}" as value from "{s}"."{t}" where "{c}" is not null'
         for s, t, c in columns
     )
     conn.execute(f"create temp table published_text as {union}")
