@@ -66,7 +66,7 @@ tables = conn.execute(
 rows = {f"{s}.{t}": len(conn.execute(f'select * from "{s}"."{t}"').fetchall()) for s, t in tables}
 comments = conn.execute(
     "select schema_name || '.' || table_name || '.' || column_name, comment from duckdb_columns() "
-    "where database_name = current_database() order by all"
+    "where database_name = current_database() and schema_name in ('marts', 'audit') order by all"
 ).fetchall()
 print(json.dumps({"version": duckdb.__version__, "rows": rows, "comments": dict(comments)}))
 """
@@ -218,7 +218,7 @@ def test_a_duckdb_1x_client_reads_every_table_and_every_comment(published: Publi
         comments = dict(
             conn.execute(
                 "select schema_name || '.' || table_name || '.' || column_name, comment from duckdb_columns() "
-                "where database_name = current_database()"
+                "where database_name = current_database() and schema_name in ('marts', 'audit')"
             ).fetchall()
         )
         rows = {name: conn.execute(f"select count(*) from {name}").fetchall()[0][0] for name, _ in tables}
