@@ -87,8 +87,9 @@ def export_audit_tables(
     conn: duckdb.DuckDBPyConnection | None = None,
 ) -> dict[str, Path]:
     """Write the masked quarantine and ingest ledger to `<warehouse>/audit/<name>.parquet`, each replaced
-    atomically (a reader sees the old or the new file). `conn`: an open connection to the working database
-    (ingest's own, under the writer lock), else the working database is opened read-only."""
+    atomically (a reader sees the old or the new file). Call it under the writer lock: it removes the temporary
+    files an export killed half-way left. `conn`: an open connection to the working database (ingest's own),
+    else the working database is opened read-only."""
     own = conn is None
     if own:
         if not paths.working_db.exists():
@@ -100,8 +101,8 @@ def export_audit_tables(
             install_masking(conn, salt, customer_records(conn, catalog))
         target_dir = paths.warehouse_dir / AUDIT_SCHEMA
         target_dir.mkdir(parents=True, exist_ok=True)
-        for stale in target_dir.glob(".*.parquet.tmp"):
-            stale.unlink()  # left by a process killed while exporting
+        for stale in target_dir.glob(".*.parquet.*.tmp"):
+            stale.unlink()  # left by a process killed while exporting (exports run under the writer lock)
         written = {}
         for name, select in audit_selects(conn, catalog, mask_identifiers).items():
             final = target_dir / f"{name}.parquet"

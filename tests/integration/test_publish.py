@@ -262,6 +262,9 @@ def test_nothing_is_masked_when_masking_is_off(paths):
 
 
 def test_audit_tables_are_exported_masked_beside_the_warehouse(paths):
+    killed_export = paths.warehouse_dir / "audit" / ".quarantine.parquet.4242.tmp"
+    killed_export.parent.mkdir(parents=True)
+    killed_export.write_bytes(b"partial")
     written = export_audit_tables(paths, salt=SALT)
     assert set(written) == {"quarantine", "ingest_ledger"}
     with duckdb.connect() as conn:
