@@ -1,14 +1,15 @@
 """What BI users get, from a real pipeline run over exports that put e-mails and phone numbers where they do
 not belong (as CRM ids, lead names, owners): no e-mail and no input phone number anywhere in the published
 text, ordinary ids untouched, every table readable by a DuckDB 1.x client with its comments, the data
-dictionary, and the dbt docs site beside the marts."""
+dictionary, and the dbt docs site beside the marts. A later run as of an earlier date publishes nothing."""
 
+import hashlib
 import json
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -77,6 +78,8 @@ class Published:
     paths: WarehousePaths
     outcome: PipelineOutcome
     input_phones: list[str]
+    earlier: PipelineOutcome  # a later run as of an earlier date
+    hashes_around_earlier: tuple[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -90,11 +93,15 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
         (root / "dagster_home").mkdir()
         outcome = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=AS_OF, echo=lambda _: None)
-    paths = WarehousePaths(warehouse)
+        paths = WarehousePaths(warehouse)
+        before = hashlib.sha256(paths.published_db.read_bytes()).hexdigest()
+        earlier_as_of = AS_OF - timedelta(days=30)
+        earlier = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=earlier_as_of, echo=lambda _: None)
+        after = hashlib.sha256(paths.published_db.read_bytes()).hexdigest()
     with duckdb.connect(str(paths.working_db), read_only=True) as conn:
         query = "select distinct phone from raw.customers where phone <> ''"
         raw_phones = [p for (p,) in conn.execute(query).fetchall()]
-    return Published(paths, outcome, sorted({*raw_phones, *HAND_WRITTEN_PHONES}))
+    return Published(paths, outcome, sorted({*raw_phones, *HAND_WRITTEN_PHONES}), earlier, (before, after))
 
 
 def _text_values(paths: WarehousePaths) -> duckdb.DuckDBPyRelation:
@@ -115,6 +122,16 @@ def _text_values(paths: WarehousePaths) -> duckdb.DuckDBPyRelation:
 @pytest.mark.slow
 def test_the_run_publishes(published: Published):
     assert published.outcome.success and published.outcome.published, published.outcome.summary()
+
+
+@pytest.mark.slow
+def test_a_run_as_of_an_earlier_date_materializes_nothing_and_keeps_the_publication(published: Published):
+    assert published.earlier.success and not published.earlier.published, published.earlier.summary()
+    before, after = published.hashes_around_earlier
+    assert after == before
+    with duckdb.connect(str(published.paths.published_db), read_only=True) as conn:
+        log = conn.execute("select run_id, as_of_date from marts._publish_log").fetchall()
+    assert log == [(published.outcome.run_id, AS_OF)]
 
 
 @pytest.mark.slow
