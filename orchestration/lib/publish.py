@@ -173,23 +173,29 @@ def _attach_working(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> s
 
 def _ensure_working_log(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> None:
     """Create `working.audit.publish_log`; the first time, fill it from the published file's log, read from a
-    byte copy (the live file may be held by a reader in any mode)."""
+    byte copy (the live file may be held by a reader in any mode). Creation and filling commit together."""
     if table_exists(conn, "working", AUDIT_SCHEMA, "publish_log"):
         return
-    conn.execute(f"create schema if not exists working.{AUDIT_SCHEMA}")
-    conn.execute(f"create table working.{WORKING_LOG} {PUBLISH_LOG_COLUMNS}")
-    if not paths.published_db.exists():
-        return
     copy = paths.published_dir / f".{paths.published_db.name}.migrate-{os.getpid()}.tmp"
-    shutil.copyfile(paths.published_db, copy)
+    previous_log = None
     try:
-        conn.execute(f"attach {sql_literal(str(copy))} as previous (read_only)")
-        try:
+        if paths.published_db.exists():
+            shutil.copyfile(paths.published_db, copy)
+            conn.execute(f"attach {sql_literal(str(copy))} as previous (read_only)")
             if table_exists(conn, "previous", "marts", PUBLISH_LOG):
-                conn.execute(f"insert into working.{WORKING_LOG} by name select * from previous.marts.{PUBLISH_LOG}")
-        finally:
-            conn.execute("detach previous")
+                previous_log = f"previous.marts.{PUBLISH_LOG}"
+        conn.execute("begin")
+        try:
+            conn.execute(f"create schema if not exists working.{AUDIT_SCHEMA}")
+            conn.execute(f"create table working.{WORKING_LOG} {PUBLISH_LOG_COLUMNS}")
+            if previous_log:
+                conn.execute(f"insert into working.{WORKING_LOG} by name select * from {previous_log}")
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
     finally:
+        conn.execute("detach database if exists previous")
         copy.unlink(missing_ok=True)
 
 
