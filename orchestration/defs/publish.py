@@ -2,21 +2,38 @@
 
 `published_marts` depends on every dbt model in the `marts` schema, so Dagster runs it only when they all
 materialized and none of their blocking checks (dbt tests at error severity, GX suites) failed in the run.
+It also renders the dbt docs site (`dbt docs generate --static`) from the working database and publishes it
+beside the marts. A run as of a date before the current publication's publishes nothing and materializes
+nothing (the asset's output is optional).
 """
 
 import json
 import os
 import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt import dbt_translator
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_project import clientele_dbt_project
-from orchestration.lib.publish import ENV_PII_SALT, PublishRequest, publish_marts
+from orchestration.lib.publish import (
+    ENV_PII_SALT,
+    PublicationKept,
+    PublishRequest,
+    current_publication,
+    publish_marts,
+)
+from orchestration.lib.publish_docs import ColumnDoc, TableDoc
 from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.runs.liveness import WAREHOUSE_POOL
-from orchestration.lib.settings import WarehousePaths, setting
+from orchestration.lib.settings import ENV_AS_OF, ENV_WAREHOUSE, WarehousePaths, setting
+
+DOCS_TARGET_DIR = ".dbt_docs_target"  # under the warehouse: dbt docs' own target (its partial-parse cache)
 
 PUBLISHED_MARTS_KEY = dg.AssetKey("published_marts")
 MARTS_SCHEMA = "marts"
@@ -36,11 +53,25 @@ def mart_nodes() -> list[dict]:
 def pii_columns(nodes: list[dict]) -> dict[str, list[str]]:
     """Columns marked `meta: {pii: true}` in the yml, per mart."""
     return {
-        node["name"]: [
-            name
-            for name, column in node["columns"].items()
-            if (column.get("meta") or {}).get("pii") or (column.get("config", {}).get("meta") or {}).get("pii")
-        ]
+        node["name"]: [name for name, column in node["columns"].items() if _column_meta(column).get("pii")]
+        for node in nodes
+    }
+
+
+def _column_meta(column: dict) -> dict:
+    return {**(column.get("meta") or {}), **(column.get("config", {}).get("meta") or {})}
+
+
+def mart_docs(nodes: list[dict]) -> dict[str, TableDoc]:
+    """Each mart's description and its columns' descriptions and units (yml `meta: {unit: ...}`)."""
+    return {
+        node["name"]: TableDoc(
+            node.get("description") or "",
+            {
+                name: ColumnDoc(column.get("description") or "", _column_meta(column).get("unit"))
+                for name, column in node["columns"].items()
+            },
+        )
         for node in nodes
     }
 
@@ -55,6 +86,13 @@ def pii_salt(paths: WarehousePaths) -> str:
         salt_file.write_text(secrets.token_hex(16), encoding="utf-8")
         salt_file.chmod(0o600)
     return salt_file.read_text(encoding="utf-8").strip()
+
+
+def _log_kept(context: dg.AssetExecutionContext, kept: PublicationKept) -> None:
+    context.log.info(
+        f"Publication kept: this run is as of {kept.requested_as_of}, the current publication is as of "
+        f"{kept.as_of} (run {kept.run_id}); a publication only moves forward, so nothing is published."
+    )
 
 
 def _check_outcomes(context: dg.AssetExecutionContext) -> tuple[int, list[str]]:
@@ -72,6 +110,30 @@ def _check_outcomes(context: dg.AssetExecutionContext) -> tuple[int, list[str]]:
     return passed, warned
 
 
+def render_docs_site(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Path:
+    """`dbt docs generate --static` against the working database: one self-contained HTML page with the
+    lineage and every column. It has its own target directory, seeded with the build's manifest and
+    partial-parse cache, so dbt neither parses nor compiles the project again (about 9 s each)."""
+    paths = warehouse.paths
+    target_dir = paths.warehouse_dir / DOCS_TARGET_DIR
+    target_dir.mkdir(parents=True, exist_ok=True)
+    command = ["docs", "generate", "--static"]
+    built = paths.dbt_target_dir / "manifest.json"
+    if built.exists():
+        shutil.copy2(built, target_dir / built.name)
+        command.append("--no-compile")  # reads the manifest beside the catalog, as the build left it
+    parse_cache = paths.dbt_target_dir / "partial_parse.msgpack"
+    if parse_cache.exists():
+        shutil.copy2(parse_cache, target_dir / parse_cache.name)
+    # dbt reads the warehouse path (profiles.yml) and the as-of date from its environment, as in the build
+    os.environ[ENV_WAREHOUSE] = str(paths.warehouse_dir)
+    os.environ[ENV_AS_OF] = as_of_for(context).isoformat()
+    started = time.monotonic()
+    dbt.cli(command, target_path=target_dir).wait()
+    context.log.info(f"dbt docs site rendered in {time.monotonic() - started:.1f} s")
+    return target_dir / "static_index.html"
+
+
 @dg.definitions
 def publish_definitions() -> dg.Definitions:
     nodes = mart_nodes()
@@ -82,36 +144,54 @@ def publish_definitions() -> dg.Definitions:
         deps=[translator.get_asset_key(node) for node in nodes],
         group_name="publish",
         kinds={"duckdb", "parquet"},
+        output_required=False,
         owners=["team:data-platform"],
         pool=WAREHOUSE_POOL,
         description="Every mart, audited, published for BI: `<warehouse>/published/clientele.duckdb` (schema "
-        "marts, replaced atomically) and one Parquet file per mart under `<warehouse>/published/parquet/`, "
-        "with `marts._publish_log`. E-mails and phones are salted hashes unless publish_mask_identifiers is "
-        "false. Runs only when no blocking check upstream failed, so a failed run leaves the last good "
-        "publication untouched.",
+        "marts with `_publish_log` and `_data_dictionary`, schema audit with the quarantine and the ingest "
+        "ledger; replaced atomically, readable by DuckDB 1.x, commented), one Parquet file per table under "
+        "`<warehouse>/published/parquet/` and the dbt docs site under `<warehouse>/published/docs/`. E-mails "
+        "and phones, in identifier columns and anywhere in text, are salted hashes unless "
+        "publish_mask_identifiers is false. Runs only when no blocking check upstream failed, so a failed run "
+        "leaves the last good publication untouched; a run as of an earlier date than the publication leaves "
+        "it too, and materializes nothing.",
     )
-    def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def published_marts(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, dbt: DbtCliResource
+    ) -> Iterator[dg.MaterializeResult]:
         paths = warehouse.paths
+        as_of = as_of_for(context)
         passed, warned = _check_outcomes(context)
         mask = bool(setting("publish_mask_identifiers"))
-        request = PublishRequest(
-            run_id=context.run_id,
-            as_of=as_of_for(context),
-            marts=[node["name"] for node in nodes],
-            pii_columns=pii_columns(nodes),
-            mask_identifiers=mask,
-            salt=pii_salt(paths) if mask else "",
-            checks_passed=passed,
-            warned_checks=warned,
-        )
         with warehouse.writer(context):
+            current = current_publication(paths)
+            if current is not None and as_of < current.as_of and paths.published_db.exists():
+                _log_kept(context, PublicationKept(current.as_of, current.run_id, as_of))
+                return
+            docs_site = render_docs_site(context, dbt, warehouse)
+            request = PublishRequest(
+                run_id=context.run_id,
+                as_of=as_of,
+                marts=[node["name"] for node in nodes],
+                pii_columns=pii_columns(nodes),
+                mask_identifiers=mask,
+                salt=pii_salt(paths) if mask else "",
+                checks_passed=passed,
+                warned_checks=warned,
+                docs=mart_docs(nodes),
+                docs_site=docs_site,
+            )
             result = publish_marts(paths, request)
+        if isinstance(result, PublicationKept):
+            _log_kept(context, result)
+            return
         table = "\n".join(f"| {mart} | {count:,} |" for mart, count in result.row_counts.items())
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={
                 "dagster/row_count": sum(result.row_counts.values()),
                 "database": dg.MetadataValue.path(str(result.database)),
                 "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
+                "docs": dg.MetadataValue.path(str(result.docs_dir)),
                 "as_of_date": request.as_of.isoformat(),
                 "marts": dg.MetadataValue.md("| mart | rows |\n|---|---:|\n" + table),
                 "checks_passed": passed,

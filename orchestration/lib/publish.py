@@ -1,11 +1,22 @@
 """Write-audit-publish: copy the audited marts out of the working database for BI, atomically.
 
-- `<warehouse>/published/clientele.duckdb`: schema `marts` with every mart plus `marts._publish_log`; built in
-  a temporary file beside it and renamed over the old one, so a reader sees the old or the new file, never a
-  partial one (a reader holding the old file keeps reading the old inode).
-- `<warehouse>/published/parquet`: a symlink to `parquet-<run>-<time>/` with one Parquet file per mart; the link
-  is swapped atomically, the previous directory removed afterwards.
-- Identifier columns (yml `meta: {pii: true}`) are published as salted SHA-256 hashes unless masking is off.
+- `<warehouse>/published/clientele.duckdb`: schema `marts` with every mart, `marts._publish_log` and
+  `marts._data_dictionary`; schema `audit` with the quarantine and the ingest ledger (publish_audit.py). Table and
+  column comments carry the dbt descriptions (publish_docs.py). Written with DuckDB storage version
+  `PUBLISHED_STORAGE_VERSION`, so DuckDB 1.x clients (most BI drivers) open it. Built in a temporary file beside
+  it and renamed over the old one: a reader sees the old or the new file, never a partial one, and a reader
+  holding the old file (read-only or read-write) keeps reading the old inode. Publishing never opens the live
+  file, so no reader can make it fail.
+- `<warehouse>/published/parquet`: a symlink to `parquet-<run>-<time>/` with one Parquet file per table
+  (`audit/` for the audit tables), descriptions in the key-value metadata; `<warehouse>/published/docs`: a
+  symlink to `docs-<run>-<time>/` with the static dbt docs site (`index.html`), when one is given. Each link is
+  swapped atomically after the file is renamed; the directories they pointed at before are removed.
+- Identifier columns (yml `meta: {pii: true}`) are published as salted SHA-256 hashes, and e-mails and phone
+  numbers anywhere else in text are masked by content (publish_masking.py), unless masking is off.
+- The publish log is kept in the working database (`audit.publish_log`) and copied into each publication.
+- The publication only moves forward: a run as of a date before the current publication's publishes nothing.
+- Leftovers of a publication killed half-way (temporary files, staged links, unlinked directories) are removed
+  when the next one starts; publications run under the warehouse writer lock, so none is in progress then.
 """
 
 from __future__ import annotations
@@ -19,13 +30,33 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.publish_audit import (
+    AUDIT_SCHEMA,
+    AUDIT_TABLES,
+    audit_selects,
+    customer_records,
+    table_exists,
+)
+from orchestration.lib.publish_docs import (
+    DATA_DICTIONARY,
+    DATA_DICTIONARY_DOC,
+    ColumnDoc,
+    TableDoc,
+    comment_on,
+    create_data_dictionary,
+    kv_metadata,
+    quote,
+    sql_literal,
+)
+from orchestration.lib.publish_masking import install_masking, masked_select_list
 from orchestration.lib.settings import WarehousePaths, setting
-from orchestration.lib.spark_tables import attach_built_tables
+from orchestration.lib.spark_tables import attach_built_tables, builds_on_spark
 
 ENV_PII_SALT = "CLIENTELE_PII_SALT"
+PUBLISHED_STORAGE_VERSION = "v1.0.0"  # readable by every DuckDB since 1.0
 PUBLISH_LOG = "_publish_log"
-PUBLISH_LOG_DDL = f"""
-create table if not exists marts.{PUBLISH_LOG} (
+WORKING_LOG = f"{AUDIT_SCHEMA}.publish_log"  # in the working database: the authoritative log
+PUBLISH_LOG_COLUMNS = """(
     run_id varchar not null,
     as_of_date date not null,
     published_at timestamp not null,
@@ -35,6 +66,20 @@ create table if not exists marts.{PUBLISH_LOG} (
     warned_checks varchar[] not null,
     identifiers_masked boolean not null
 )"""
+PUBLISH_LOG_DOC = TableDoc(
+    "One row per publication: which run published the marts, as of which date, with which row counts and checks.",
+    {
+        "run_id": ColumnDoc("Dagster run that published."),
+        "as_of_date": ColumnDoc("The as-of date the marts were computed for."),
+        "published_at": ColumnDoc("When the publication was written (UTC)."),
+        "row_counts": ColumnDoc("Rows per published mart (JSON object)."),
+        "checks_passed": ColumnDoc("Checks that passed in the run.", "count"),
+        "checks_warned": ColumnDoc("Checks that failed without blocking (warnings).", "count"),
+        "warned_checks": ColumnDoc("The checks that warned (asset / check)."),
+        "identifiers_masked": ColumnDoc("True when e-mails and phone numbers were published masked."),
+    },
+)
+PARQUET_LINK, DOCS_LINK = "parquet", "docs"
 
 
 @dataclass(frozen=True)
@@ -47,6 +92,8 @@ class PublishRequest:
     salt: str = ""
     checks_passed: int = 0
     warned_checks: list[str] = field(default_factory=list)
+    docs: dict[str, TableDoc] = field(default_factory=dict)  # mart -> description and column docs
+    docs_site: Path | None = None  # a self-contained HTML page (dbt docs --static) to publish as docs/index.html
 
 
 @dataclass(frozen=True)
@@ -55,50 +102,25 @@ class PublishResult:
     parquet_dir: Path
     row_counts: dict[str, int]
     published_at: datetime
+    docs_dir: Path | None = None
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+@dataclass(frozen=True)
+class PublicationKept:
+    """Nothing published: the current publication is as of a later date than the run."""
+
+    as_of: date
+    run_id: str
+    requested_as_of: date
 
 
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+@dataclass(frozen=True)
+class Publication:
+    as_of: date
+    run_id: str
 
 
-def _select_list(conn: duckdb.DuckDBPyConnection, mart: str, hashed: set[str]) -> str:
-    columns = conn.execute(
-        "select column_name from duckdb_columns() where database_name = 'working' and schema_name = 'marts' "
-        "and table_name = ? order by column_index",
-        [mart],
-    ).fetchall()
-    if not columns:
-        raise LookupError(f"mart {mart} is missing from the working database")
-    return ", ".join(
-        f"case when {_quote(name)} is null then null else sha256($salt || {_quote(name)}) end as {_quote(name)}"
-        if name in hashed
-        else _quote(name)
-        for (name,) in columns
-    )
-
-
-def _carry_publish_log(conn: duckdb.DuckDBPyConnection, previous: Path) -> None:
-    conn.execute(PUBLISH_LOG_DDL)
-    if not previous.exists():
-        return
-    conn.execute(f"attach {_literal(previous)} as previous (read_only)")
-    try:
-        has_log = conn.execute(
-            "select count(*) from duckdb_tables() where database_name = 'previous' and schema_name = 'marts' "
-            "and table_name = ?",
-            [PUBLISH_LOG],
-        ).fetchall()[0][0]
-        if has_log:
-            conn.execute(f"insert into marts.{PUBLISH_LOG} by name select * from previous.marts.{PUBLISH_LOG}")
-    finally:
-        conn.execute("detach previous")
-
-
-def _swap_parquet_link(link: Path, target: Path) -> None:
+def _swap_link(link: Path, target: Path) -> None:
     """Point `link` at `target` atomically; remove the directory it pointed at before."""
     previous = link.resolve() if link.is_symlink() else None
     if link.exists() and not link.is_symlink():  # a plain directory from an older layout
@@ -119,59 +141,181 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResult:
-    """Copy every mart from the working database into a new published file and Parquet set, then swap."""
-    paths.published_dir.mkdir(parents=True, exist_ok=True)
-    staged = paths.published_dir / f".{paths.published_db.name}.{request.run_id}.tmp"
-    staged.unlink(missing_ok=True)
-    published_at = datetime.now(UTC).replace(tzinfo=None)
-    # unique per attempt: a retried step must never remove the directory the live link points at
-    parquet_target = paths.published_dir / f"parquet-{request.run_id[:8]}-{published_at:%Y%m%dT%H%M%S%f}"
-    parquet_target.mkdir()
-    row_counts: dict[str, int] = {}
+def remove_leftovers(paths: WarehousePaths) -> list[Path]:
+    """Delete what a killed publication left: temporary copies of the published file (and their WAL), staged
+    links, and `parquet-*` / `docs-*` directories no live link points at. Call it under the writer lock."""
+    directory = paths.published_dir
+    if not directory.exists():
+        return []
+    removed = list(directory.glob(f".{paths.published_db.name}.*.tmp*"))
+    for link_name in (PARQUET_LINK, DOCS_LINK):
+        removed += directory.glob(f".{link_name}.*.link")
+        link = directory / link_name
+        live = link.resolve() if link.is_symlink() else None
+        removed += [d for d in directory.glob(f"{link_name}-*") if d.is_dir() and d.resolve() != live]
+    for path in removed:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return removed
+
+
+def _attach_working(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> str:
+    """Attach the working database read-write as `working` (the publish log lives there) and return the
+    catalog the marts are read from: `working`, or `built` with views over Spark's tables."""
+    conn.execute(f"attach {sql_literal(str(paths.working_db))} as working")
+    if builds_on_spark():
+        attach_built_tables(conn, paths, "built")
+        return "built"
+    return "working"
+
+
+def _ensure_working_log(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> None:
+    """Create `working.audit.publish_log`; the first time, fill it from the published file's log, read from a
+    byte copy (the live file may be held by a reader in any mode). Creation and filling commit together."""
+    if table_exists(conn, "working", AUDIT_SCHEMA, "publish_log"):
+        return
+    copy = paths.published_dir / f".{paths.published_db.name}.migrate-{os.getpid()}.tmp"
+    previous_log = None
     try:
-        with duckdb.connect(str(staged)) as conn:
-            conn.execute("set memory_limit = ?", [str(setting("duckdb_memory_limit"))])
-            attach_built_tables(conn, paths, "working")
-            conn.execute("create schema marts")
-            for mart in request.marts:
-                hashed = set(request.pii_columns.get(mart, [])) if request.mask_identifiers else set()
-                select_list = _select_list(conn, mart, hashed)
-                conn.execute(
-                    f"create table marts.{_quote(mart)} as select {select_list} from working.marts.{_quote(mart)}",
-                    {"salt": request.salt} if hashed else {},
-                )
-                row_counts[mart] = conn.execute(f"select count(*) from marts.{_quote(mart)}").fetchall()[0][0]
-                parquet_file = parquet_target / f"{mart}.parquet"
-                conn.execute(
-                    f"copy marts.{_quote(mart)} to {_literal(parquet_file)} (format parquet, compression zstd)"
-                )
-            conn.execute("detach working")
-            _carry_publish_log(conn, paths.published_db)
+        if paths.published_db.exists():
+            shutil.copyfile(paths.published_db, copy)
+            conn.execute(f"attach {sql_literal(str(copy))} as previous (read_only)")
+            if table_exists(conn, "previous", "marts", PUBLISH_LOG):
+                previous_log = f"previous.marts.{PUBLISH_LOG}"
+        conn.execute("begin")
+        try:
+            conn.execute(f"create schema if not exists working.{AUDIT_SCHEMA}")
+            conn.execute(f"create table working.{WORKING_LOG} {PUBLISH_LOG_COLUMNS}")
+            if previous_log:
+                conn.execute(f"insert into working.{WORKING_LOG} by name select * from {previous_log}")
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
+    finally:
+        conn.execute("detach database if exists previous")
+        copy.unlink(missing_ok=True)
+
+
+def _current(conn: duckdb.DuckDBPyConnection) -> Publication | None:
+    row = conn.execute(
+        f"select as_of_date, run_id from working.{WORKING_LOG} order by as_of_date desc, published_at desc limit 1"
+    ).fetchall()
+    return Publication(*row[0]) if row else None
+
+
+def current_publication(paths: WarehousePaths) -> Publication | None:
+    """The newest publication by as-of date, from the working database's publish log (migrated on first use).
+    Opens the working database read-write: call it under the writer lock."""
+    if not paths.working_db.exists():
+        return None
+    with duckdb.connect() as conn:
+        conn.execute(f"attach {sql_literal(str(paths.working_db))} as working")
+        _ensure_working_log(conn, paths)
+        return _current(conn)
+
+
+def _copy_tables(
+    conn: duckdb.DuckDBPyConnection, request: PublishRequest, source: str
+) -> tuple[dict[str, int], dict[tuple[str, str], TableDoc]]:
+    """Create every mart and audit table in `published`, masked; return row counts and their docs."""
+    row_counts: dict[str, int] = {}
+    docs: dict[tuple[str, str], TableDoc] = {}
+    for mart in request.marts:
+        hashed = set(request.pii_columns.get(mart, []))
+        columns = masked_select_list(conn, source, "marts", mart, hashed=hashed, mask=request.mask_identifiers)
+        target, origin = f"published.marts.{quote(mart)}", f"{source}.marts.{quote(mart)}"
+        conn.execute(f"create table {target} as select {columns} from {origin}")
+        row_counts[mart] = conn.execute(f"select count(*) from {target}").fetchall()[0][0]
+        docs[("marts", mart)] = request.docs.get(mart, TableDoc(""))
+    for name, select in audit_selects(conn, "working", request.mask_identifiers).items():
+        conn.execute(f"create table published.{AUDIT_SCHEMA}.{quote(name)} as {select}")
+        docs[(AUDIT_SCHEMA, name)] = AUDIT_TABLES[name][1]
+    return row_counts, docs
+
+
+def _write_parquet(conn: duckdb.DuckDBPyConnection, directory: Path, docs: dict, request: PublishRequest) -> None:
+    (directory / AUDIT_SCHEMA).mkdir()
+    extra = {"run_id": request.run_id, "as_of_date": request.as_of.isoformat()}
+    for (schema, table), doc in docs.items():
+        file = directory / (f"{table}.parquet" if schema == "marts" else f"{schema}/{table}.parquet")
+        options = kv_metadata(f"{schema}.{table}", doc, extra)
+        conn.execute(
+            f"copy published.{quote(schema)}.{quote(table)} to {sql_literal(str(file))} "
+            f"(format parquet, compression zstd, {options})"
+        )
+
+
+def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResult | PublicationKept:
+    """Copy every mart from the working database into a new published file and Parquet set, then swap; or keep
+    the current publication when it is as of a later date than the request."""
+    paths.published_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(paths)
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    suffix = f"{request.run_id[:8]}-{published_at:%Y%m%dT%H%M%S%f}"  # unique per attempt
+    staged = paths.published_dir / f".{paths.published_db.name}.{suffix}.tmp"
+    parquet_target = paths.published_dir / f"{PARQUET_LINK}-{suffix}"
+    docs_target = paths.published_dir / f"{DOCS_LINK}-{suffix}" if request.docs_site else None
+    with duckdb.connect() as conn:
+        conn.execute("set memory_limit = ?", [str(setting("duckdb_memory_limit"))])
+        source = _attach_working(conn, paths)
+        _ensure_working_log(conn, paths)
+        current = _current(conn)
+        if current is not None and request.as_of < current.as_of and paths.published_db.exists():
+            return PublicationKept(current.as_of, current.run_id, request.as_of)
+        if request.mask_identifiers:
+            install_masking(conn, request.salt, customer_records(conn, "working"))
+        parquet_target.mkdir()
+        try:
             conn.execute(
-                f"insert into marts.{PUBLISH_LOG} values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    request.run_id,
-                    request.as_of,
-                    published_at,
-                    json.dumps(row_counts),
-                    request.checks_passed,
-                    len(request.warned_checks),
-                    request.warned_checks,
-                    request.mask_identifiers,
-                ],
+                f"attach {sql_literal(str(staged))} as published (storage_version '{PUBLISHED_STORAGE_VERSION}')"
             )
-            log_file = parquet_target / f"{PUBLISH_LOG}.parquet"
-            conn.execute(f"copy marts.{PUBLISH_LOG} to {_literal(log_file)} (format parquet)")
-            conn.execute("checkpoint")
-        with open(staged, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(staged, paths.published_db)
-        _fsync_directory(paths.published_dir)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        shutil.rmtree(parquet_target, ignore_errors=True)
-        raise
-    _swap_parquet_link(paths.parquet_dir, parquet_target)
+            conn.execute("create schema published.marts")
+            conn.execute(f"create schema published.{AUDIT_SCHEMA}")
+            row_counts, docs = _copy_tables(conn, request, source)
+            log_entry = [
+                request.run_id,
+                request.as_of,
+                published_at,
+                json.dumps(row_counts),
+                request.checks_passed,
+                len(request.warned_checks),
+                request.warned_checks,
+                request.mask_identifiers,
+            ]
+            conn.execute(f"create table published.marts.{PUBLISH_LOG} {PUBLISH_LOG_COLUMNS}")
+            conn.execute(f"insert into published.marts.{PUBLISH_LOG} select * from working.{WORKING_LOG}")
+            conn.execute(f"insert into published.marts.{PUBLISH_LOG} values (?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
+            docs[("marts", PUBLISH_LOG)] = PUBLISH_LOG_DOC
+            create_data_dictionary(conn, "published", docs)
+            docs[("marts", DATA_DICTIONARY)] = DATA_DICTIONARY_DOC
+            for (schema, table), doc in docs.items():
+                comment_on(conn, "published", schema, table, doc)
+            _write_parquet(conn, parquet_target, docs, request)
+            conn.execute("checkpoint published")
+            conn.execute("detach published")
+            with open(staged, "rb") as handle:
+                os.fsync(handle.fileno())
+            if docs_target is not None:
+                docs_target.mkdir()
+                shutil.copyfile(request.docs_site, docs_target / "index.html")
+            # the log entry commits only once the file is in place
+            conn.execute("begin")
+            conn.execute(f"insert into working.{WORKING_LOG} values (?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
+            os.replace(staged, paths.published_db)
+            conn.execute("commit")
+            _fsync_directory(paths.published_dir)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            shutil.rmtree(parquet_target, ignore_errors=True)
+            if docs_target is not None:
+                shutil.rmtree(docs_target, ignore_errors=True)
+            raise
+    _swap_link(paths.parquet_dir, parquet_target)
+    if docs_target is not None:
+        _swap_link(paths.published_dir / DOCS_LINK, docs_target)
     _fsync_directory(paths.published_dir)
-    return PublishResult(paths.published_db, paths.parquet_dir, row_counts, published_at)
+    docs_dir = paths.published_dir / DOCS_LINK if docs_target is not None else None
+    return PublishResult(paths.published_db, paths.parquet_dir, row_counts, published_at, docs_dir)

@@ -1,0 +1,297 @@
+"""publish_marts on a small real working database (marts written by hand, raw tables by ingest's own DDL):
+readers in any mode never block it, a killed publication's leftovers are removed, a publication only moves
+forward, the publish log lives in the working database, documentation travels with the data, and the
+audit tables are exported masked."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.ingest.load import LEDGER_TABLE, QUARANTINE_TABLE, connect, ensure_raw_schema
+from orchestration.lib.publish import (
+    PUBLISH_LOG,
+    WORKING_LOG,
+    PublicationKept,
+    PublishRequest,
+    PublishResult,
+    current_publication,
+    publish_marts,
+)
+from orchestration.lib.publish_audit import export_audit_tables
+from orchestration.lib.publish_docs import ColumnDoc, TableDoc
+from orchestration.lib.settings import WarehousePaths
+
+SALT = "test-salt"
+DOCS = {
+    "customers": TableDoc(
+        "One row per customer.",
+        {
+            "customer_key": ColumnDoc("Resolved customer key."),
+            "primary_customer_id": ColumnDoc("CRM id of the primary record."),
+            "customer_name": ColumnDoc("Name."),
+            "email": ColumnDoc("E-mail, hashed."),
+            "owner": ColumnDoc("Account owner."),
+            "lifetime_net_revenue": ColumnDoc("Net revenue.", "USD"),
+        },
+    )
+}
+READ_WRITE_READER = """
+import sys, time, duckdb
+conn = duckdb.connect(sys.argv[1])  # read-write
+print(conn.execute("select count(*) from marts.customers").fetchall()[0][0], flush=True)
+time.sleep(float(sys.argv[2]))
+print(conn.execute("select count(*) from marts.customers").fetchall()[0][0], flush=True)
+"""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rebuild_customers(paths: WarehousePaths, customers: int) -> None:
+    """marts.customers with `customers` rows: an e-mail as an id, phones in a name and as an owner."""
+    conn = connect(paths.working_db)
+    try:
+        conn.execute("create schema if not exists marts")
+        conn.execute(
+            """
+            create or replace table marts.customers as
+            select md5(i::varchar) as customer_key,
+                   case when i = 0 then 'alice@example.com' else printf('CUS-%08d', i) end as primary_customer_id,
+                   case when i = 1 then 'Call +86 138 1234 5678' else 'Customer ' || i end as customer_name,
+                   'bob' || i || '@example.com' as email,
+                   case when i = 2 then '13912345678' else 'Rep ' || i end as owner,
+                   (i * 10.5)::decimal(18,2) as lifetime_net_revenue
+            from range(?) t(i)
+            """,
+            [customers],
+        )
+    finally:
+        conn.close()
+
+
+def _working(paths: WarehousePaths) -> None:
+    """A working database with one mart and ingest's raw tables, one quarantined row and one ledger entry."""
+    _rebuild_customers(paths, 3)
+    conn = connect(paths.working_db)
+    try:
+        ensure_raw_schema(conn)
+        conn.execute(
+            f"insert into {QUARANTINE_TABLE} values ('customers', 'c.csv', 3, 'h1', 'generic', 'created_at', "
+            "'2026-13-45', 'not a timestamp', 'CUS-9,carol@example.com,+1 415 555 0134,2026-13-45', "
+            "timestamp '2026-06-30 01:00:00', 'r1')"
+        )
+        conn.execute(
+            f"insert into {LEDGER_TABLE} values ('h1', 'c.csv', 'customers', 'generic', 'csv', 'utf-8', 4, 3, 1, "
+            "timestamp '2026-06-30 01:00:00', 'r1')"
+        )
+    finally:
+        conn.close()
+
+
+def _request(run_id: str, as_of: date, **overrides) -> PublishRequest:
+    values = dict(
+        run_id=run_id,
+        as_of=as_of,
+        marts=["customers"],
+        pii_columns={"customers": ["email"]},
+        mask_identifiers=True,
+        salt=SALT,
+        docs=DOCS,
+    )
+    return PublishRequest(**{**values, **overrides})
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> WarehousePaths:
+    paths = WarehousePaths(tmp_path / "warehouse")
+    _working(paths)
+    return paths
+
+
+def _published(paths: WarehousePaths, sql: str) -> list[tuple]:
+    with duckdb.connect(str(paths.published_db), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_reader_holding_the_published_file_read_write_neither_blocks_nor_sees_a_half_publication(paths):
+    assert isinstance(publish_marts(paths, _request("run-1", date(2026, 6, 30))), PublishResult)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READ_WRITE_READER, str(paths.published_db), "6"], stdout=subprocess.PIPE, text=True
+    )
+    first = reader.stdout.readline().strip()  # the reader has the file open read-write from here on
+    _rebuild_customers(paths, 5)
+    result = publish_marts(paths, _request("run-2", date(2026, 7, 1)))
+    rest, _ = reader.communicate(timeout=60)
+    assert isinstance(result, PublishResult) and result.row_counts == {"customers": 5}
+    assert reader.returncode == 0 and [first, rest.strip()] == ["3", "3"]  # the old file, to the end
+    assert _published(paths, "select count(*) from marts.customers") == [(5,)]
+    assert _published(paths, f"select run_id from marts.{PUBLISH_LOG} order by published_at") == [
+        ("run-1",),
+        ("run-2",),
+    ]
+
+
+def test_the_log_moves_to_the_working_database_from_a_byte_copy_of_an_older_publication(paths):
+    publish_marts(paths, _request("run-1", date(2026, 6, 30)))
+    with duckdb.connect(str(paths.working_db)) as conn:  # as before the log lived in the working database
+        conn.execute(f"drop table {WORKING_LOG}")
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READ_WRITE_READER, str(paths.published_db), "4"], stdout=subprocess.PIPE, text=True
+    )
+    reader.stdout.readline()
+    publish_marts(paths, _request("run-2", date(2026, 7, 1)))
+    reader.communicate(timeout=60)
+    with duckdb.connect(str(paths.working_db), read_only=True) as conn:
+        working_log = conn.execute(f"select run_id from {WORKING_LOG} order by published_at").fetchall()
+    assert working_log == [("run-1",), ("run-2",)]
+    assert _published(paths, f"select run_id from marts.{PUBLISH_LOG} order by published_at") == working_log
+    assert not list(paths.published_dir.glob(".*.tmp"))
+
+
+def test_leftovers_of_a_killed_publication_are_removed_when_the_next_one_starts(paths):
+    first = publish_marts(paths, _request("run-1", date(2026, 6, 30)))
+    live = first.parquet_dir.resolve()
+    planted_files = [
+        paths.published_dir / ".clientele.duckdb.deadbeef-20260630T010000000000.tmp",
+        paths.published_dir / ".clientele.duckdb.deadbeef-20260630T010000000000.tmp.wal",
+        paths.published_dir / ".clientele.duckdb.migrate-999.tmp",
+    ]
+    for file in planted_files:
+        file.write_bytes(b"partial")
+    planted_dirs = [paths.published_dir / "parquet-deadbeef-1", paths.published_dir / "docs-deadbeef-1"]
+    for directory in planted_dirs:
+        directory.mkdir()
+        (directory / "customers.parquet").write_bytes(b"partial")
+    staged_link = paths.published_dir / ".parquet.parquet-deadbeef-1.link"
+    staged_link.symlink_to("parquet-deadbeef-1")
+
+    kept = publish_marts(paths, _request("run-0", date(2026, 6, 1)))  # cleans up, though it publishes nothing
+
+    assert isinstance(kept, PublicationKept)
+    assert not any(p.exists() or p.is_symlink() for p in [*planted_files, *planted_dirs, staged_link])
+    assert paths.parquet_dir.resolve() == live and (live / "customers.parquet").exists()
+    second = publish_marts(paths, _request("run-2", date(2026, 7, 1)))
+    assert [p.name for p in paths.published_dir.glob("parquet-*")] == [second.parquet_dir.resolve().name]
+
+
+def test_a_run_as_of_an_earlier_date_keeps_the_publication_and_the_same_date_replaces_it(paths):
+    publish_marts(paths, _request("run-june", date(2026, 6, 30)))
+    before = _sha256(paths.published_db)
+
+    kept = publish_marts(paths, _request("run-may", date(2026, 5, 31)))
+
+    assert kept == PublicationKept(as_of=date(2026, 6, 30), run_id="run-june", requested_as_of=date(2026, 5, 31))
+    assert _sha256(paths.published_db) == before
+    assert current_publication(paths).run_id == "run-june"
+
+    _rebuild_customers(paths, 4)
+    again = publish_marts(paths, _request("run-june-again", date(2026, 6, 30)))
+
+    assert isinstance(again, PublishResult) and again.row_counts == {"customers": 4}
+    assert _published(paths, f"select run_id, as_of_date from marts.{PUBLISH_LOG} order by published_at") == [
+        ("run-june", date(2026, 6, 30)),
+        ("run-june-again", date(2026, 6, 30)),
+    ]
+
+
+def test_descriptions_travel_as_comments_data_dictionary_and_parquet_metadata(paths):
+    result = publish_marts(paths, _request("run-1", date(2026, 6, 30)))
+    comments = dict(
+        _published(
+            paths,
+            "select column_name, comment from duckdb_columns() where schema_name = 'marts' "
+            "and table_name = 'customers'",
+        )
+    )
+    assert comments["lifetime_net_revenue"] == "Net revenue." and comments["email"] == "E-mail, hashed."
+    assert _published(paths, "select comment from duckdb_tables() where table_name = 'customers'") == [
+        ("One row per customer.",)
+    ]
+    undocumented = _published(
+        paths,
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        "where database_name = current_database() and (comment is null or comment = '')",
+    )
+    assert undocumented == []
+    dictionary = _published(
+        paths,
+        "select data_type, description, unit from marts._data_dictionary "
+        "where table_name = 'customers' and column_name = 'lifetime_net_revenue'",
+    )
+    assert dictionary == [("DECIMAL(18,2)", "Net revenue.", "USD")]
+    with duckdb.connect() as conn:
+        metadata = dict(
+            conn.execute(
+                "select decode(key), decode(value) from parquet_kv_metadata(?)",
+                [str(result.parquet_dir / "customers.parquet")],
+            ).fetchall()
+        )
+    assert metadata["description"] == "One row per customer." and metadata["as_of_date"] == "2026-06-30"
+    assert json.loads(metadata["columns"])["lifetime_net_revenue"] == {"description": "Net revenue.", "unit": "USD"}
+
+
+def test_identifiers_are_masked_in_every_text_column_and_the_audit_tables(paths):
+    publish_marts(paths, _request("run-1", date(2026, 6, 30)))
+
+    def hashed(text: str) -> str:
+        return hashlib.sha256((SALT + text).encode()).hexdigest()
+
+    rows = _published(paths, "select primary_customer_id, customer_name, email, owner from marts.customers")
+    assert rows[0] == (hashed("alice@example.com"), "Customer 0", hashed("bob0@example.com"), "Rep 0")
+    assert rows[1][0] == "CUS-00000001" and rows[1][1] == f"Call [phone:{hashed('8613812345678')[:16]}]"
+    assert rows[2][3] == hashed("8613912345678")  # a bare Chinese mobile hashes as its E.164 form
+    (record,) = _published(paths, "select raw_record from audit.quarantine")
+    assert record == (
+        f"CUS-9,[email:{hashed('carol@example.com')[:16]}],[phone:{hashed('14155550134')[:16]}],2026-13-45",
+    )
+    assert _published(paths, "select rows_loaded from audit.ingest_ledger") == [(3,)]
+
+
+def test_nothing_is_masked_when_masking_is_off(paths):
+    publish_marts(paths, _request("run-1", date(2026, 6, 30), mask_identifiers=False))
+    rows = _published(paths, "select primary_customer_id, email from marts.customers order by primary_customer_id")
+    assert ("alice@example.com", "bob0@example.com") in rows
+    assert "+1 415 555 0134" in _published(paths, "select raw_record from audit.quarantine")[0][0]
+
+
+def test_audit_tables_are_exported_masked_beside_the_warehouse(paths):
+    killed_export = paths.warehouse_dir / "audit" / ".quarantine.parquet.4242.tmp"
+    killed_export.parent.mkdir(parents=True)
+    killed_export.write_bytes(b"partial")
+    written = export_audit_tables(paths, salt=SALT)
+    assert set(written) == {"quarantine", "ingest_ledger"}
+    with duckdb.connect() as conn:
+        record = conn.execute("select raw_record from read_parquet(?)", [str(written["quarantine"])]).fetchall()
+        description = conn.execute(
+            "select decode(value) from parquet_kv_metadata(?) where decode(key) = 'description'",
+            [str(written["quarantine"])],
+        ).fetchall()
+    assert "carol@example.com" not in record[0][0] and "[email:" in record[0][0]
+    assert description and "not loaded" in description[0][0]
+    assert sorted(p.name for p in (paths.warehouse_dir / "audit").iterdir()) == [
+        "ingest_ledger.parquet",
+        "quarantine.parquet",
+    ]
+    # from ingest's own open connection, under its writer lock
+    conn = connect(paths.working_db)
+    try:
+        conn.execute(f"delete from {QUARANTINE_TABLE}")
+        again = export_audit_tables(paths, salt=SALT, conn=conn)
+    finally:
+        conn.close()
+    with duckdb.connect() as reader:
+        assert reader.execute("select count(*) from read_parquet(?)", [str(again["quarantine"])]).fetchall() == [(0,)]
+
+
+def test_each_publication_is_recorded_in_the_working_log(paths):
+    result = publish_marts(paths, _request("run-1", date(2026, 6, 30)))
+    with duckdb.connect(str(paths.working_db), read_only=True) as conn:
+        log = conn.execute(f"select run_id, published_at, row_counts from {WORKING_LOG}").fetchall()
+    assert log == [("run-1", result.published_at, json.dumps({"customers": 3}))]
