@@ -16,10 +16,12 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliInvocation, DbtCliResource, dbt_assets
 
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.dbt_checks import describe_dbt_test
 from orchestration.lib.dbt_metadata import DEFERRED_METADATA_KEYS, materialization_metadata
 from orchestration.lib.dbt_project import (
     ClienteleDbtCliResource,
     clientele_dbt_project,
+    dbt_environment,
     dbt_executable,
     incremental_fingerprint,
     needs_full_refresh,
@@ -27,7 +29,6 @@ from orchestration.lib.dbt_project import (
 )
 from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.runs.liveness import WAREHOUSE_POOL
-from orchestration.lib.settings import ENV_AS_OF, ENV_WAREHOUSE
 from orchestration.lib.spark_tables import builds_on_spark
 
 OWNERS = ["team:analytics-engineering"]
@@ -48,6 +49,22 @@ class ClienteleDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return OWNERS
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        """dagster-dbt's check, described with the test's rule and what a failure does."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=describe_dbt_test(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+            partitions_def=spec.partitions_def,
+        )
 
 
 def dbt_translator() -> ClienteleDbtTranslator:
@@ -145,15 +162,19 @@ def dbt_definitions() -> dg.Definitions:
         pool=WAREHOUSE_POOL,
     )
     def clientele_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        os.environ[ENV_WAREHOUSE] = str(warehouse.paths.warehouse_dir)
-        os.environ[ENV_AS_OF] = as_of_for(context).isoformat()
         target_dir, fingerprint = warehouse.paths.dbt_target_dir, incremental_fingerprint()
         command = ["build", "--exclude-resource-type", "unit_test"]
         if needs_full_refresh(target_dir, fingerprint):
             command.append("--full-refresh")
             context.log.info("dbt build with --full-refresh: the incremental models' code or seeds changed")
         with warehouse.writer(context):
-            invocation = dbt.cli(command, context=context, raise_on_error=False, target_path=target_dir)
+            invocation = dbt.cli(
+                command,
+                env=dbt_environment(warehouse.paths, as_of_for(context)),
+                context=context,
+                raise_on_error=False,
+                target_path=target_dir,
+            )
             yield from _stream_with_metadata(context, invocation, str(warehouse.paths.working_db))
         error = invocation.get_error()
         if error is not None:

@@ -10,6 +10,7 @@ from orchestration.lib.ingest.errors import IngestError
 from orchestration.lib.ingest.ledger import LEDGER_TABLE, QUARANTINE_TABLE
 from orchestration.lib.ingest.load import ensure_raw_schema, load_file, quote_identifier
 from orchestration.lib.lake import RAW_LAKE_SCHEMA, is_landed, land_raw_tables
+from orchestration.lib.publish_audit import audit_masking, export_audit_tables
 from orchestration.lib.runs.liveness import WAREHOUSE_POOL
 from orchestration.lib.schema import ENTITIES, load_profiles
 
@@ -109,6 +110,9 @@ def build_raw_asset(entity: str) -> dg.AssetsDefinition:
                 f"SELECT count(*) FROM {QUARANTINE_TABLE} JOIN {LEDGER_TABLE} USING (file_id) WHERE entity = ?",
                 [entity],
             ).fetchall()[0][0]
+            # the quarantine and the ledger as Parquet, masked, readable without the working database (even when
+            # this run fails before publishing)
+            export_audit_tables(warehouse.paths, conn=conn, **audit_masking(warehouse.paths))
             lake_tables = [entity, "_quarantine", "_ingest_ledger"]
             lake = warehouse.paths.lake_dir
             if warehouse.land_lake and (

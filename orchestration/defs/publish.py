@@ -8,8 +8,6 @@ nothing (the asset's output is optional).
 """
 
 import json
-import os
-import secrets
 import shutil
 import time
 from collections.abc import Iterator
@@ -20,18 +18,18 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt import dbt_translator
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.dbt_project import clientele_dbt_project
+from orchestration.lib.dbt_project import clientele_dbt_project, dbt_environment
 from orchestration.lib.publish import (
-    ENV_PII_SALT,
     PublicationKept,
     PublishRequest,
     current_publication,
     publish_marts,
 )
 from orchestration.lib.publish_docs import ColumnDoc, TableDoc
+from orchestration.lib.publish_masking import pii_salt
 from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.runs.liveness import WAREHOUSE_POOL
-from orchestration.lib.settings import ENV_AS_OF, ENV_WAREHOUSE, WarehousePaths, setting
+from orchestration.lib.settings import setting
 
 DOCS_TARGET_DIR = ".dbt_docs_target"  # under the warehouse: dbt docs' own target (its partial-parse cache)
 
@@ -76,18 +74,6 @@ def mart_docs(nodes: list[dict]) -> dict[str, TableDoc]:
     }
 
 
-def pii_salt(paths: WarehousePaths) -> str:
-    """Salt from CLIENTELE_PII_SALT, else one generated once per warehouse (kept beside it, never published)."""
-    if os.environ.get(ENV_PII_SALT):
-        return os.environ[ENV_PII_SALT]
-    salt_file = paths.warehouse_dir / ".pii_salt"
-    if not salt_file.exists():
-        paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
-        salt_file.write_text(secrets.token_hex(16), encoding="utf-8")
-        salt_file.chmod(0o600)
-    return salt_file.read_text(encoding="utf-8").strip()
-
-
 def _log_kept(context: dg.AssetExecutionContext, kept: PublicationKept) -> None:
     context.log.info(
         f"Publication kept: this run is as of {kept.requested_as_of}, the current publication is as of "
@@ -125,11 +111,8 @@ def render_docs_site(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     parse_cache = paths.dbt_target_dir / "partial_parse.msgpack"
     if parse_cache.exists():
         shutil.copy2(parse_cache, target_dir / parse_cache.name)
-    # dbt reads the warehouse path (profiles.yml) and the as-of date from its environment, as in the build
-    os.environ[ENV_WAREHOUSE] = str(paths.warehouse_dir)
-    os.environ[ENV_AS_OF] = as_of_for(context).isoformat()
     started = time.monotonic()
-    dbt.cli(command, target_path=target_dir).wait()
+    dbt.cli(command, env=dbt_environment(paths, as_of_for(context)), target_path=target_dir).wait()
     context.log.info(f"dbt docs site rendered in {time.monotonic() - started:.1f} s")
     return target_dir / "static_index.html"
 

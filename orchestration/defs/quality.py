@@ -12,6 +12,7 @@ import dagster as dg
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.ingest import gate, ledger
 from orchestration.lib.lake import land_raw_tables
+from orchestration.lib.publish_audit import audit_masking, export_audit_tables
 from orchestration.lib.quality import ExpectationOutcome, SuiteModule, suite_modules
 from orchestration.lib.quality_sql import validate_in_duckdb
 from orchestration.lib.run_tags import as_of_for
@@ -37,7 +38,7 @@ def _specs(suites: list[SuiteModule]) -> list[dg.AssetCheckSpec]:
                     name=expectation.check_name,
                     asset=dg.AssetKey(list(suite.asset_path)),
                     blocking=expectation.blocking,
-                    description=f"Great Expectations ({suite.name}): {expectation.description}",
+                    description=f"Great Expectations, suite {suite.name}: {expectation.description}.",
                 )
             )
     return specs
@@ -165,6 +166,7 @@ def quality_definitions() -> dg.Definitions:
             ledger.ensure_ledger(conn)
             judgement = gate.judge(conn, raw_suites, as_of_for(step))
             ledger.set_states(conn, judgement.verdicts, ledger.now_utc())
+            export_audit_tables(warehouse.paths, conn=conn, **audit_masking(warehouse.paths))
             if warehouse.land_lake:  # a Spark build reads the states from the lake's copy of the ledger
                 land_raw_tables(conn, warehouse.paths.lake_dir, [ledger.LEDGER_TABLE.split(".")[1]])
         for file_id, failed in judgement.held.items():

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Mapping
 from datetime import date
 from functools import cache, cached_property
 from importlib.metadata import version as installed_version
@@ -15,7 +16,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
-from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.lib.settings import DBT_PROJECT_DIR, ENV_AS_OF, ENV_WAREHOUSE, WarehousePaths
 from orchestration.lib.spark_tables import builds_on_spark, dbt_target, require_spark_support
 
 WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
@@ -46,6 +47,36 @@ class ClienteleDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):
         return None
+
+    def cli(self, args, *, env: Mapping[str, str] | None = None, **kwargs):
+        """dbt with `env` set in dbt's own process (the warehouse path and the as-of date), handed over as
+        `--clientele-env NAME=VALUE` arguments that `clientele-dbt` applies before dbt starts; nothing is set in
+        this process's environment."""
+        prefix = [token for name, value in (env or {}).items() for token in (ENV_ARGUMENT, f"{name}={value}")]
+        return super().cli([*prefix, *args], **kwargs)
+
+
+ENV_ARGUMENT = "--clientele-env"
+
+
+def dbt_environment(paths: WarehousePaths, as_of: date) -> dict[str, str]:
+    """What dbt reads from its environment: the warehouse (profiles.yml) and the as-of date (macro as_of_date;
+    read at run time, so a new date keeps dbt's partial parse)."""
+    return {ENV_WAREHOUSE: str(paths.warehouse_dir), ENV_AS_OF: as_of.isoformat()}
+
+
+def apply_environment_arguments(argv: list[str]) -> list[str]:
+    """`clientele-dbt`: set the `--clientele-env NAME=VALUE` pairs in this (dbt's) process; the rest is dbt's."""
+    rest, index = [], 0
+    while index < len(argv):
+        if argv[index] == ENV_ARGUMENT and index + 1 < len(argv):
+            name, _, value = argv[index + 1].partition("=")
+            os.environ[name] = value
+            index += 2
+        else:
+            rest.append(argv[index])
+            index += 1
+    return rest
 
 
 def build_command(target_path: Path, log_path: Path, as_of: date) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.defs.loggers import CONSOLE_LOGGER
 from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.runs.failures import record_failure_once
-from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, WarehousePaths
+from orchestration.lib.settings import WarehousePaths
 
 PUBLISHED_ASSET = "published_marts"
 
@@ -38,6 +39,15 @@ class PipelineOutcome:
     loads: list[EntityLoad] = field(default_factory=list)
     held_files: list[str] = field(default_factory=list)
     published: bool = False
+    log_file: Path | None = None
+
+    def _publication(self) -> str:
+        if self.published:
+            return "replaced by this run"
+        if self.success:
+            return "kept: the current publication is as of a later date (a publication only moves forward)"
+        kept = "NOT replaced: BI keeps reading the last good publication"
+        return kept + ("" if self.paths.published_db.exists() else " (none yet)")
 
     def summary(self) -> str:
         lines = [
@@ -65,19 +75,17 @@ class PipelineOutcome:
             )
         if self.step_failures:
             lines.append("  failed steps:")
-            lines.extend(f"    - {f}" for f in self.step_failures)
+            lines.extend(f"    - {f.splitlines()[0]}" for f in self.step_failures)
+        if not self.success and self.log_file is not None:
+            lines.append(f"  full log (stack traces included): {self.log_file}")
         lines += [
             f"  inbox:              {self.inbox}",
-            f"  working database:   {self.paths.working_db}   (quarantine: raw._quarantine)",
+            f"  working database:   {self.paths.working_db}",
+            f"  quarantine:         {self.paths.warehouse_dir / 'audit' / 'quarantine.parquet'}   (masked; also "
+            "audit.quarantine in the published database)",
             f"  published for BI:   {self.paths.published_db}",
             f"  published Parquet:  {self.paths.parquet_dir}",
-            "  publication:        "
-            + (
-                "replaced by this run"
-                if self.published
-                else "NOT replaced: BI keeps reading the last good publication"
-                + ("" if self.paths.published_db.exists() else " (none yet)")
-            ),
+            "  publication:        " + self._publication(),
             f"  Dagster UI:         make ui  ->  http://127.0.0.1:3000  (run {self.run_id})",
         ]
         return "\n".join(lines)
@@ -133,8 +141,6 @@ def run_pipeline(
     from orchestration.lib.runs.liveness import clean_up_dead_runs, initialise_warehouse_pool, wait_for_warehouse
     from orchestration.lib.runs.origin import create_run, execute, reconstructable_job
 
-    os.environ[ENV_INBOX] = str(inbox)
-    os.environ[ENV_WAREHOUSE] = str(warehouse)
     echo("Preparing the dbt manifest (cached between runs) ...")
     prepare_dbt_manifest()
     instance = dg.DagsterInstance.get()
@@ -143,11 +149,18 @@ def run_pipeline(
         record_failure_once(instance, dead, "the process running it died", warehouse, log=echo)
     wait_for_warehouse(instance, echo)
     recon_job = reconstructable_job(job_name)
+    run_id = str(uuid.uuid4())
+    log_file = WarehousePaths(warehouse).logs_dir / f"run-{run_id}.log"
+    logger_config = {"log_level": log_level, "log_file": str(log_file)}
     run = create_run(
         instance,
         recon_job,
         tags={AS_OF_TAG: as_of.isoformat()},
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={
+            "loggers": {CONSOLE_LOGGER: {"config": logger_config}},
+            "resources": {"warehouse": {"config": {"inbox_dir": str(inbox), "warehouse_dir": str(warehouse)}}},
+        },
+        run_id=run_id,
     )
     echo(f"Running job {job_name} as of {as_of} (run {run.run_id[:8]}; inbox {inbox}, warehouse {warehouse}) ...")
     with interrupt_when_canceled(instance, run.run_id):
@@ -160,6 +173,7 @@ def run_pipeline(
     outcome = PipelineOutcome(
         success=result.success,
         run_id=result.run_id,
+        log_file=log_file,
         as_of=as_of,
         paths=WarehousePaths(warehouse),
         inbox=inbox,

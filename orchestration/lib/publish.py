@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.ingest import ledger
 from orchestration.lib.publish_audit import (
     AUDIT_SCHEMA,
     AUDIT_TABLES,
@@ -52,7 +53,6 @@ from orchestration.lib.publish_masking import install_masking, masked_select_lis
 from orchestration.lib.settings import WarehousePaths, setting
 from orchestration.lib.spark_tables import attach_built_tables, builds_on_spark
 
-ENV_PII_SALT = "CLIENTELE_PII_SALT"
 PUBLISHED_STORAGE_VERSION = "v1.0.0"  # readable by every DuckDB since 1.0
 PUBLISH_LOG = "_publish_log"
 WORKING_LOG = f"{AUDIT_SCHEMA}.publish_log"  # in the working database: the authoritative log
@@ -64,7 +64,8 @@ PUBLISH_LOG_COLUMNS = """(
     checks_passed integer not null,
     checks_warned integer not null,
     warned_checks varchar[] not null,
-    identifiers_masked boolean not null
+    identifiers_masked boolean not null,
+    files_included integer[]
 )"""
 PUBLISH_LOG_DOC = TableDoc(
     "One row per publication: which run published the marts, as of which date, with which row counts and checks.",
@@ -77,6 +78,9 @@ PUBLISH_LOG_DOC = TableDoc(
         "checks_warned": ColumnDoc("Checks that failed without blocking (warnings).", "count"),
         "warned_checks": ColumnDoc("The checks that warned (asset / check)."),
         "identifiers_masked": ColumnDoc("True when e-mails and phone numbers were published masked."),
+        "files_included": ColumnDoc(
+            "Export files whose rows the publication includes (audit.ingest_ledger.file_id: accepted or released)."
+        ),
     },
 )
 PARQUET_LINK, DOCS_LINK = "parquet", "docs"
@@ -175,6 +179,7 @@ def _ensure_working_log(conn: duckdb.DuckDBPyConnection, paths: WarehousePaths) 
     """Create `working.audit.publish_log`; the first time, fill it from the published file's log, read from a
     byte copy (the live file may be held by a reader in any mode). Creation and filling commit together."""
     if table_exists(conn, "working", AUDIT_SCHEMA, "publish_log"):
+        conn.execute(f"alter table working.{WORKING_LOG} add column if not exists files_included integer[]")
         return
     copy = paths.published_dir / f".{paths.published_db.name}.migrate-{os.getpid()}.tmp"
     previous_log = None
@@ -236,6 +241,18 @@ def _copy_tables(
     return row_counts, docs
 
 
+def _usable_files(conn: duckdb.DuckDBPyConnection) -> list[int]:
+    """Ids of the export files whose rows the marts may hold (the ledger's usable states)."""
+    if not table_exists(conn, "working", "raw", "_ingest_ledger"):
+        return []
+    (ids,) = conn.execute(
+        "select coalesce(list(file_id order by file_id), []) from working.raw._ingest_ledger "
+        "where list_contains(?, state)",
+        [list(ledger.USABLE_STATES)],
+    ).fetchall()[0]
+    return list(ids)
+
+
 def _write_parquet(conn: duckdb.DuckDBPyConnection, directory: Path, docs: dict, request: PublishRequest) -> None:
     (directory / AUDIT_SCHEMA).mkdir()
     extra = {"run_id": request.run_id, "as_of_date": request.as_of.isoformat()}
@@ -275,6 +292,7 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
             conn.execute("create schema published.marts")
             conn.execute(f"create schema published.{AUDIT_SCHEMA}")
             row_counts, docs = _copy_tables(conn, request, source)
+            files_included = _usable_files(conn)
             log_entry = [
                 request.run_id,
                 request.as_of,
@@ -284,10 +302,11 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
                 len(request.warned_checks),
                 request.warned_checks,
                 request.mask_identifiers,
+                files_included,
             ]
             conn.execute(f"create table published.marts.{PUBLISH_LOG} {PUBLISH_LOG_COLUMNS}")
-            conn.execute(f"insert into published.marts.{PUBLISH_LOG} select * from working.{WORKING_LOG}")
-            conn.execute(f"insert into published.marts.{PUBLISH_LOG} values (?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
+            conn.execute(f"insert into published.marts.{PUBLISH_LOG} by name select * from working.{WORKING_LOG}")
+            conn.execute(f"insert into published.marts.{PUBLISH_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
             docs[("marts", PUBLISH_LOG)] = PUBLISH_LOG_DOC
             create_data_dictionary(conn, "published", docs)
             docs[("marts", DATA_DICTIONARY)] = DATA_DICTIONARY_DOC
@@ -303,7 +322,7 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
                 shutil.copyfile(request.docs_site, docs_target / "index.html")
             # the log entry commits only once the file is in place
             conn.execute("begin")
-            conn.execute(f"insert into working.{WORKING_LOG} values (?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
+            conn.execute(f"insert into working.{WORKING_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
             os.replace(staged, paths.published_db)
             conn.execute("commit")
             _fsync_directory(paths.published_dir)

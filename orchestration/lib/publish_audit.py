@@ -14,42 +14,50 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.publish_docs import ColumnDoc, TableDoc, kv_metadata, quote, sql_literal
-from orchestration.lib.publish_masking import install_masking, masked_select_list
-from orchestration.lib.settings import WarehousePaths
+from orchestration.lib.publish_masking import install_masking, masked_column, masked_select_list, pii_salt
+from orchestration.lib.settings import WarehousePaths, setting
 
 AUDIT_SCHEMA = "audit"
 
-_LINEAGE = {
-    "_source_file": ColumnDoc("Export file, relative to the inbox."),
-    "_file_hash": ColumnDoc("SHA-256 of the export file's bytes."),
-    "_source_profile": ColumnDoc("Vendor profile the file was read with (generic, zoho, fxiaoke, ...)."),
-    "run_id": ColumnDoc("Dagster run that loaded the file."),
+_FILE = {
+    "file_id": ColumnDoc("The export file (audit.ingest_ledger.file_id)."),
+    "source_file": ColumnDoc("Export file, relative to the inbox."),
     "entity": ColumnDoc("Canonical entity of the file: customers, orders, order_lines, products, ..."),
+    "run_id": ColumnDoc("Dagster run that loaded the file."),
 }
 QUARANTINE_DOC = TableDoc(
-    "Rows of the CRM exports that were not loaded, one row per problem, with the reason. E-mails and phone "
+    "Rows of the CRM exports that were not loaded, one row per row of a file, with the reasons. E-mails and phone "
     "numbers in the text are masked (salted hashes) unless publish_mask_identifiers is false.",
     {
-        **_LINEAGE,
-        "_source_row": ColumnDoc("Line (CSV) or record (JSON Lines, XLSX row) number in the file.", "row number"),
-        "column_name": ColumnDoc("Canonical column with the problem; null for a row-level problem."),
+        **_FILE,
+        "source_row": ColumnDoc("Line of the row in its file (the sheet row for XLSX).", "row number"),
+        "column_name": ColumnDoc("Canonical column with the (first) problem; null for a row-level problem."),
         "raw_value": ColumnDoc("The value as exported."),
-        "reason": ColumnDoc("Why the row was quarantined."),
+        "reason": ColumnDoc("Why the row was quarantined (every problem of the row)."),
         "raw_record": ColumnDoc("The whole row as exported (CSV line or JSON)."),
         "quarantined_at": ColumnDoc("When the row was quarantined (UTC)."),
     },
 )
 INGEST_LEDGER_DOC = TableDoc(
-    "Every export file loaded into the warehouse, once per content hash, with its row counts.",
+    "Every export file loaded into the warehouse, once per content hash, with its row counts and its state: "
+    "pending (not judged yet), accepted, held (failed a blocking check; its rows are kept out), released or "
+    "unloaded by an operator, or replaced by a later export of the same name.",
     {
-        **_LINEAGE,
-        "_file_hash": ColumnDoc("SHA-256 of the export file's bytes: a file with the same content is skipped."),
+        **_FILE,
+        "file_hash": ColumnDoc("SHA-256 of the export file's bytes: a file with the same content is skipped."),
+        "source_profile": ColumnDoc("Vendor profile the file was read with (generic, zoho, fxiaoke, ...)."),
         "file_format": ColumnDoc("csv, jsonl or xlsx."),
         "encoding": ColumnDoc("Text encoding detected (utf-8, gb18030, ...)."),
-        "rows_in_file": ColumnDoc("Data rows in the file.", "count"),
+        "rows_in_file": ColumnDoc("Rows in the file, counted apart from the parser.", "count"),
         "rows_loaded": ColumnDoc("Rows loaded into the raw table.", "count"),
         "rows_quarantined": ColumnDoc("Rows sent to the quarantine.", "count"),
         "loaded_at": ColumnDoc("When the file was loaded (UTC)."),
+        "state": ColumnDoc("pending, accepted, held, released, replaced or unloaded."),
+        "state_reason": ColumnDoc("Why the file is in its state."),
+        "state_changed_at": ColumnDoc("When the state last changed (UTC)."),
+        "accepted_seq": ColumnDoc("Order in which the file became usable."),
+        "failed_checks": ColumnDoc("Blocking checks the file failed (held, released, replaced)."),
+        "load_note": ColumnDoc("What the load decided about the whole file (e.g. why it was quarantined whole)."),
     },
 )
 # published name -> (schema, table) in the working database, documentation
@@ -57,6 +65,18 @@ AUDIT_TABLES = {
     "quarantine": (("raw", "_quarantine"), QUARANTINE_DOC),
     "ingest_ledger": (("raw", "_ingest_ledger"), INGEST_LEDGER_DOC),
 }
+QUARANTINE_COLUMNS = (
+    "file_id",
+    "source_file",
+    "entity",
+    "source_row",
+    "column_name",
+    "raw_value",
+    "reason",
+    "raw_record",
+    "quarantined_at",
+    "run_id",
+)
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
@@ -70,13 +90,33 @@ def customer_records(conn: duckdb.DuckDBPyConnection, catalog: str) -> str | Non
 
 
 def audit_selects(conn: duckdb.DuckDBPyConnection, catalog: str, mask: bool) -> dict[str, str]:
-    """Published name -> SELECT of the masked audit table, for those the working database (`catalog`) has."""
-    selects = {}
-    for name, ((schema, table), _) in AUDIT_TABLES.items():
-        if table_exists(conn, catalog, schema, table):
-            columns = masked_select_list(conn, catalog, schema, table, hashed=set(), mask=mask)
-            selects[name] = f"select {columns} from {quote(catalog)}.{quote(schema)}.{quote(table)}"
+    """Published name -> SELECT of the masked audit table, for those the working database (`catalog`) has. The
+    quarantine carries its file's name and entity, so it reads on its own."""
+    if not table_exists(conn, catalog, "raw", "_ingest_ledger"):
+        return {}
+    raw = f"{quote(catalog)}.raw"
+    ledger_columns = masked_select_list(conn, catalog, "raw", "_ingest_ledger", hashed=set(), mask=mask)
+    selects = {"ingest_ledger": f"select {ledger_columns} from {raw}._ingest_ledger"}
+    if table_exists(conn, catalog, "raw", "_quarantine"):
+        types = dict(
+            conn.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = 'raw' "
+                "and table_name in ('_quarantine', '_ingest_ledger')",
+                [catalog],
+            ).fetchall()
+        )
+        columns = ", ".join(masked_column(name, types[name], hashed=False, mask=mask) for name in QUARANTINE_COLUMNS)
+        selects["quarantine"] = (
+            f"select {columns} from (select q.*, l.source_file, l.entity from {raw}._quarantine as q "
+            f"join {raw}._ingest_ledger as l using (file_id))"
+        )
     return selects
+
+
+def audit_masking(paths: WarehousePaths) -> dict:
+    """The masking arguments of `export_audit_tables` under the project's settings."""
+    mask = bool(setting("publish_mask_identifiers"))
+    return {"salt": pii_salt(paths) if mask else "", "mask_identifiers": mask}
 
 
 def export_audit_tables(

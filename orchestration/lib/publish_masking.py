@@ -44,9 +44,15 @@ less: DuckDB evaluates functions once per dictionary entry of a compressed colum
 
 from __future__ import annotations
 
+import os
+import secrets
+
 import duckdb
 
+from orchestration.lib.settings import WarehousePaths
+
 SALT_VARIABLE = "clientele_pii_salt"
+ENV_PII_SALT = "CLIENTELE_PII_SALT"
 KNOWN_PHONES_TABLE = "clientele_known_phone_digits"
 
 _NOT_IN_EMAIL = r"""[^\s@"'<>()\[\]{},;:]"""
@@ -154,3 +160,15 @@ def masked_select_list(
     if not columns:
         raise LookupError(f"{schema}.{table} is missing from {catalog}")
     return ", ".join(masked_column(name, data_type, hashed=name in hashed, mask=mask) for name, data_type in columns)
+
+
+def pii_salt(paths: WarehousePaths) -> str:
+    """Salt from CLIENTELE_PII_SALT, else one generated once per warehouse (kept beside it, never published)."""
+    if os.environ.get(ENV_PII_SALT):
+        return os.environ[ENV_PII_SALT]
+    salt_file = paths.warehouse_dir / ".pii_salt"
+    if not salt_file.exists():
+        paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        salt_file.write_text(secrets.token_hex(16), encoding="utf-8")
+        salt_file.chmod(0o600)
+    return salt_file.read_text(encoding="utf-8").strip()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -39,7 +39,7 @@ class SuiteModule:
     def suite_expectations(self) -> list[ExpectationSpec]:
         """Name, severity and description of each expectation (the as-of date only moves date bounds)."""
         return [
-            ExpectationSpec(check_name(e), is_blocking(e), e.expectation_type.replace("_", " "))
+            ExpectationSpec(check_name(e), is_blocking(e), describe_expectation(e))
             for e in self.suite(date(2000, 1, 1)).expectations
         ]
 
@@ -67,6 +67,55 @@ def suite_modules() -> list[SuiteModule]:
         asset = module.ASSET if isinstance(module.ASSET, tuple) else (module.ASSET,)
         modules.append(SuiteModule(name, asset, module.TABLE, dict(module.COLUMNS), module))
     return modules
+
+
+def _bound(value) -> str:
+    if isinstance(value, date | datetime):  # date bounds move with the run: say which
+        return "the run's date window (quality_earliest_date to the day after the as-of or load date)"
+    return str(value)
+
+
+def describe_expectation(expectation) -> str:
+    """The rule in words with its bounds, values and tolerance, e.g. "amount between 0 and (no maximum) where
+    status != "refunded", for at least 99.9% of rows; blocking"."""
+    kwargs = expectation.configuration.kwargs
+    column = kwargs.get("column")
+    kind = expectation.expectation_type
+    if kind == "expect_column_values_to_not_be_null":
+        rule = f"{column} is present"
+    elif kind == "expect_column_values_to_be_between":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        if isinstance(low, date | datetime) or isinstance(high, date | datetime):
+            rule = f"{column} within {_bound(low)}"
+        else:
+            low_text = "(no minimum)" if low is None else low
+            rule = f"{column} between {low_text} and {'(no maximum)' if high is None else high}"
+    elif kind == "expect_column_values_to_be_in_set":
+        values = list(kwargs.get("value_set") or [])
+        shown = ", ".join(str(v) for v in values[:12]) + (f", ... ({len(values)} values)" if len(values) > 12 else "")
+        rule = f"{column} is one of: {shown}"
+    elif kind == "expect_column_values_to_match_regex":
+        rule = f"{column} matches {kwargs.get('regex')}"
+    elif kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        relation = ">=" if kwargs.get("or_equal") else ">"
+        rule = f"{kwargs.get('column_A')} {relation} {kwargs.get('column_B')} where both are present"
+    elif kind == "expect_column_mean_to_be_between":
+        rule = f"mean of {column} between {kwargs.get('min_value')} and {kwargs.get('max_value')}"
+    elif kind == "expect_column_distinct_values_to_contain_set":
+        rule = f"{column} takes every value of: {', '.join(str(v) for v in kwargs.get('value_set') or [])}"
+    else:
+        rule = kind.replace("_", " ") + (f" ({column})" if column else "")
+    condition = kwargs.get("row_condition")
+    if isinstance(condition, dict) and "pass_through_filter" in condition:
+        condition = condition["pass_through_filter"]
+    if condition:
+        rule += f" where {condition}"
+    mostly = kwargs.get("mostly")
+    if not is_blocking(expectation):
+        return rule + "; warning"
+    if mostly is not None and float(mostly) < 1:
+        return rule + f"; blocking when more than {1 - float(mostly):.1%} of the rows break it (fewer only warn)"
+    return rule + "; blocking"
 
 
 def check_name(expectation) -> str:

@@ -68,6 +68,11 @@ class WarehousePaths:
         return self.warehouse_dir / ".dbt_target"
 
     @property
+    def logs_dir(self) -> Path:
+        """Full logs of the runs `clientele run` executed (the console shows one line per event)."""
+        return self.warehouse_dir / "logs"
+
+    @property
     def staging_dir(self) -> Path:
         """Scratch space for transcoded inputs; cleaned after each file."""
         return self.warehouse_dir / ".staging"

@@ -79,5 +79,8 @@ def dbt_main() -> None:
     die_with_parent()  # first: the parent must still be the one that started us when the request is made
     from dbt.cli.main import cli
 
+    from orchestration.lib.dbt_project import apply_environment_arguments
+
+    sys.argv[1:] = apply_environment_arguments(sys.argv[1:])
     enable_session_python_models()
     sys.exit(cli())

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.ingest.load import LEDGER_TABLE, QUARANTINE_TABLE, connect, ensure_raw_schema
+from orchestration.lib.ingest.ledger import LEDGER_TABLE, QUARANTINE_TABLE
+from orchestration.lib.ingest.load import connect, ensure_raw_schema
 from orchestration.lib.publish import (
     PUBLISH_LOG,
     WORKING_LOG,
@@ -83,13 +84,14 @@ def _working(paths: WarehousePaths) -> None:
     try:
         ensure_raw_schema(conn)
         conn.execute(
-            f"insert into {QUARANTINE_TABLE} values ('customers', 'c.csv', 3, 'h1', 'generic', 'created_at', "
-            "'2026-13-45', 'not a timestamp', 'CUS-9,carol@example.com,+1 415 555 0134,2026-13-45', "
-            "timestamp '2026-06-30 01:00:00', 'r1')"
+            f"insert into {QUARANTINE_TABLE} values (1, 3, 'created_at', '2026-13-45', 'not a timestamp', "
+            "'CUS-9,carol@example.com,+1 415 555 0134,2026-13-45', timestamp '2026-06-30 01:00:00', 'r1')"
         )
         conn.execute(
-            f"insert into {LEDGER_TABLE} values ('h1', 'c.csv', 'customers', 'generic', 'csv', 'utf-8', 4, 3, 1, "
-            "timestamp '2026-06-30 01:00:00', 'r1')"
+            f"insert into {LEDGER_TABLE} (file_id, file_hash, source_file, entity, source_profile, file_format, "
+            "encoding, rows_in_file, rows_loaded, rows_quarantined, loaded_at, run_id, state, state_changed_at, "
+            "accepted_seq) values (1, 'h1', 'c.csv', 'customers', 'generic', 'csv', 'utf-8', 4, 3, 1, "
+            "timestamp '2026-06-30 01:00:00', 'r1', 'accepted', timestamp '2026-06-30 01:00:00', 1)"
         )
     finally:
         conn.close()

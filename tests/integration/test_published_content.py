@@ -219,8 +219,11 @@ def _duckdb_1x_python(cache: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_duckdb_1x_client_reads_every_table_and_every_comment(published: Published, request: pytest.FixtureRequest):
-    python = _duckdb_1x_python(Path(request.config.cache.mkdir("clientele")))
+def test_a_duckdb_1x_client_reads_every_table_and_every_comment(
+    published: Published, tmp_path_factory: pytest.TempPathFactory
+):
+    # kept beside pytest's numbered temporary directories, so later sessions reuse it
+    python = _duckdb_1x_python(tmp_path_factory.getbasetemp().parent)
     result = subprocess.run(
         [str(python), "-c", READER_1X, str(published.paths.published_db)], capture_output=True, text=True, timeout=300
     )

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-LOCATION = "orchestration.definitions"
+LOCATION = "clientele"
 AS_OF = date(2026, 6, 30)
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {

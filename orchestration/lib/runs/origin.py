@@ -47,11 +47,13 @@ def create_run(
     recon_job: ReconstructableJob,
     tags: Mapping[str, str],
     run_config: Mapping | None = None,
+    run_id: str | None = None,
 ) -> dg.DagsterRun:
     """A NOT_STARTED run of the job with its code-location origin and the tags of this process."""
     job_def = recon_job.get_definition()
     return instance.create_run_for_job(
         job_def=job_def,
+        run_id=run_id,
         run_config=dict(run_config or {}),
         tags={**job_def.run_tags, **tags, **worker_tags()},
         remote_job_origin=repository_origin().get_job_origin(job_def.name),
