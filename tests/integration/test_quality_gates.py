@@ -4,6 +4,7 @@ fail on it, naming it, until an operator unloads it; a BI reader holding the pub
 (the `duckdb` CLI's default) neither blocks nor breaks a later run, and keeps reading what it opened."""
 
 import hashlib
+import json
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import pytest
 from orchestration.lib.demo_data import generate_demo_exports
 from orchestration.lib.files import unload_file
 from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
+from orchestration.lib.runs.failures import FAILURE_LOG
 from orchestration.lib.settings import WarehousePaths
 from tests.conftest import write_csv
 
@@ -52,6 +54,7 @@ class Runs:
     with_reader: PipelineOutcome
     reader_output: list[str]
     reader_returncode: int
+    dagster_home: Path
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         with_reader = run()
         output, _ = reader.communicate(timeout=120)
     return Runs(
-        paths, good, bad, before, after, rerun, unrelated, unloaded, with_reader, output.split(), reader.returncode
+        paths,
+        good,
+        bad,
+        before,
+        after,
+        rerun,
+        unrelated,
+        unloaded,
+        with_reader,
+        output.split(),
+        reader.returncode,
+        root / "dagster_home",
     )
 
 
@@ -154,3 +168,22 @@ def test_identifiers_are_published_as_salted_hashes_and_kept_raw_in_the_working_
     key, hashed = published[0]
     salt = (runs.paths.warehouse_dir / ".pii_salt").read_text().strip()
     assert hashed == hashlib.sha256((salt + working[key]).encode()).hexdigest()
+
+
+@pytest.mark.slow
+def test_cli_runs_are_first_class_runs_of_the_code_location_and_failures_are_recorded_once(runs: Runs):
+    import dagster as dg
+
+    failed = [runs.bad, runs.rerun, runs.unrelated]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(runs.dagster_home))
+        with dg.DagsterInstance.get() as instance:
+            listed = set(instance.get_run_ids(dg.RunsFilter(tags={".dagster/repository": "__repository__@clientele"})))
+            origin = instance.get_run_by_id(runs.good.run_id).remote_job_origin
+    # the UI's job page and timeline list runs by their code-location origin; the failure sensor matches on it
+    assert origin is not None and origin.location_name == "clientele"
+    assert {runs.good.run_id, runs.with_reader.run_id, *(run.run_id for run in failed)} <= listed
+    records = [json.loads(line) for line in (runs.paths.warehouse_dir / FAILURE_LOG).read_text().splitlines()]
+    assert [record["run_id"] for record in records] == [run.run_id for run in failed]
+    amount_check = "gx_column_values_to_be_between__amount"
+    assert all(any(check["check"] == amount_check for check in r["failed_checks"]) for r in records)
