@@ -30,7 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-LOCATION = "clientele"
+LOCATION = "clientele"  # workspace.yaml's location name, as `clientele ui` serves it
+WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
 AS_OF = date(2026, 6, 30)
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {
@@ -99,7 +100,15 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
     }
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-m", LOCATION, "-h", "127.0.0.1", "-p", str(port)],
+        [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-w",
+            str(WORKSPACE),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
