@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from orchestration.lib.settings import ENV_INBOX, ENV_WAREHOUSE, PROJECT_ROOT, parse_as_of
-from orchestration.lib.spark_tables import ENV_DBT_TARGET, SparkSupportMissing, require_spark_support
+from orchestration.lib.spark_tables import SparkSupportMissing
 
 INSTANCE_TEMPLATE = Path(__file__).resolve().parent / "instance" / "dagster.yaml"
 
@@ -56,27 +56,33 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.target:  # before the pipeline's imports: the dbt project and the readers pick the engine from it
+        from orchestration.lib.spark_tables import ENV_DBT_TARGET
+
         os.environ[ENV_DBT_TARGET] = args.target
-    require_spark_support()
-    from orchestration.lib.pipeline import run_pipeline
+    from orchestration.lib.as_of import today_in_schedule_timezone
+    from orchestration.lib.pipeline import run_dates, run_pipeline
 
     inbox = Path(args.inbox or os.environ.get(ENV_INBOX, "data/inbox")).resolve()
     warehouse = Path(args.warehouse or os.environ.get(ENV_WAREHOUSE, "warehouse")).resolve()
     ensure_dagster_home()
-    first = parse_as_of(args.as_of)
-    last = parse_as_of(args.to) if args.to else first
+    first = parse_as_of(args.as_of) if args.as_of else today_in_schedule_timezone()
+    if not args.to:
+        outcome = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=first, job_name=args.job, echo=_say)
+        _say(outcome.summary())
+        return 0 if outcome.success else 1
+    last = parse_as_of(args.to)
     if last < first:
         _say(f"--to {last} is before --as-of {first}")
         return 2
     dates = [first + timedelta(days=offset) for offset in range(0, (last - first).days + 1, args.every)]
-    for as_of in dates:
-        # a backfill loads the inbox once (the ledger skips known files), then rebuilds each date's history
-        job = args.job if as_of == dates[0] else (args.job if args.job != "full_refresh" else "segments_only")
-        outcome = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=as_of, job_name=job, echo=_say)
-        _say(outcome.summary())
-        if not outcome.success:
-            return 1
-    return 0
+    outcomes = run_dates(inbox=inbox, warehouse=warehouse, dates=dates, job_name=args.job, echo=_say)
+    done = [o for o in outcomes if o.as_of]
+    failed = [o for o in outcomes if not o.success]
+    _say(
+        f"\nBackfill: {sum(o.success for o in done)} of {len(dates)} date(s) built"
+        + (" (stopped at the first failure)" if failed else "")
+    )
+    return 1 if failed or len(done) < len(dates) else 0
 
 
 def cmd_files(args: argparse.Namespace) -> int:
@@ -140,8 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="materialize the whole asset graph through Dagster")
     run.add_argument("--inbox", help=f"export files to load (default ${ENV_INBOX} or data/inbox)")
     run.add_argument("--warehouse", help=f"warehouse directory (default ${ENV_WAREHOUSE} or warehouse/)")
-    run.add_argument("--as-of", help="compute everything as of this date, YYYY-MM-DD (default today)")
-    run.add_argument("--to", help="backfill: run every date from --as-of to this date (inclusive), in order")
+    run.add_argument("--as-of", help="the as-of date (a daily partition), YYYY-MM-DD (default today)")
+    run.add_argument(
+        "--to",
+        help="backfill every date from --as-of to this one (inclusive) as one Dagster backfill, in date order: the "
+        "inbox is loaded once, then each date rebuilt (shown under Overview -> Backfills)",
+    )
     run.add_argument("--every", type=int, default=1, help="backfill step in days (default 1; 7 = weekly)")
     run.add_argument("--job", default="full_refresh", help="job to run (default full_refresh)")
     run.add_argument(

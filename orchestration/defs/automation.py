@@ -2,74 +2,68 @@
 
 Every writing step is in the `clientele_warehouse` pool; the instance (orchestration/instance/dagster.yaml) runs
 one run using that pool at a time, so the schedule, the inbox sensor and a manual run never collide on DuckDB.
-The schedule's cron and timezone are the vars schedule_cron / schedule_timezone of dbt_project.yml, overridden
-by CLIENTELE_SCHEDULE_CRON / CLIENTELE_TIMEZONE.
+`full_refresh` and `segments_only` are partitioned by the as-of date (defs/partitions.py): launched from the UI
+they ask for a date, and a range of dates is a backfill. The nightly schedule is built from `full_refresh`: at
+schedule_cron in schedule_timezone it runs the partition of that day (orchestration/lib/as_of.py).
 """
 
-import os
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import dagster as dg
 
 from orchestration.defs.publish import PUBLISHED_MARTS_KEY
-from orchestration.lib.run_tags import AS_OF_TAG
+from orchestration.lib.as_of import schedule_cron, schedule_timezone
 from orchestration.lib.settings import setting
 
 FULL_REFRESH_JOB = "full_refresh"
 SEGMENTS_ONLY_JOB = "segments_only"
+INGEST_JOB = "ingest"
 NIGHTLY_SCHEDULE = "nightly_refresh"
 FRESHNESS_SENSOR = "published_marts_freshness"
-ENV_SCHEDULE_CRON = "CLIENTELE_SCHEDULE_CRON"
-ENV_TIMEZONE = "CLIENTELE_TIMEZONE"
 
 full_refresh = dg.define_asset_job(
     FULL_REFRESH_JOB,
     selection=dg.AssetSelection.all(include_sources=False),
-    description="Scan the inbox, load new exports, build every model and mart, run every check, publish.",
+    description="Scan the inbox, load new exports, judge them, build every model and mart as of the partition's "
+    "date, run every check, publish (a publication only moves forward: an earlier date writes its history only).",
 )
 
 segments_only = dg.define_asset_job(
     SEGMENTS_ONLY_JOB,
     selection=dg.AssetSelection.all(include_sources=False) - dg.AssetSelection.groups("ingest"),
-    description="Rebuild models, CLV, segments and marts from the raw data already loaded, check and publish "
-    "(no inbox scan): for a new as-of date or changed thresholds.",
+    description="Rebuild models, CLV, segments, history and marts as of the partition's date from the raw data "
+    "already loaded and accepted, check and publish (no inbox scan): for backfills and changed thresholds.",
+)
+
+ingest = dg.define_asset_job(
+    INGEST_JOB,
+    selection=dg.AssetSelection.groups("ingest"),
+    description="Scan the inbox, load new exports and judge them with the raw gate (no models): what a backfill "
+    "runs once before rebuilding its dates.",
 )
 
 
-def schedule_cron() -> str:
-    return os.environ.get(ENV_SCHEDULE_CRON) or str(setting("schedule_cron"))
-
-
-def schedule_timezone() -> str:
-    return os.environ.get(ENV_TIMEZONE) or str(setting("schedule_timezone"))
-
-
-def scheduled_today() -> date:
-    """Today in the schedule's timezone: the as-of date of runs started by the schedule or a sensor."""
-    return datetime.now(ZoneInfo(schedule_timezone())).date()
+def daily_time(cron: str) -> tuple[int, int]:
+    """(hour, minute) of a daily cron "M H * * *": the partitions are days, so the nightly run is daily."""
+    fields = cron.split()
+    if len(fields) != 5 or fields[2:] != ["*", "*", "*"] or not (fields[0].isdigit() and fields[1].isdigit()):
+        raise ValueError(f"schedule_cron must be a daily cron 'M H * * *' (the as-of date is a day), got {cron!r}")
+    return int(fields[1]), int(fields[0])
 
 
 def build_nightly_schedule(cron: str, timezone: str) -> dg.ScheduleDefinition:
-    """The nightly full refresh as of the scheduled date (in `timezone`); the run key is that date."""
-
-    @dg.schedule(
+    """The nightly full refresh of the day's partition, at the cron's time of day in the partitions' timezone;
+    Dagster's run key is the partition, so a date runs once."""
+    hour, minute = daily_time(cron)
+    return dg.build_schedule_from_partitioned_job(
+        full_refresh,
         name=NIGHTLY_SCHEDULE,
-        cron_schedule=cron,
-        execution_timezone=timezone,
-        job=full_refresh,
+        hour_of_day=hour,
+        minute_of_hour=minute,
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"Full refresh at '{cron}' ({timezone}) as of the scheduled date; the run key is the date, so "
-        "a date runs once. Re-running a date by hand replaces that date's history.",
+        description=f"Full refresh at {hour:02d}:{minute:02d} ({timezone}) of that day's partition. Re-running a "
+        "date by hand replaces that date's history.",
     )
-    def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        scheduled = context.scheduled_execution_time
-        zone = ZoneInfo(timezone)
-        local = scheduled.replace(tzinfo=zone) if scheduled.tzinfo is None else scheduled.astimezone(zone)
-        as_of = local.date().isoformat()
-        return dg.RunRequest(run_key=as_of, tags={AS_OF_TAG: as_of})
-
-    return nightly_refresh
 
 
 @dg.definitions
@@ -81,7 +75,7 @@ def automation_definitions() -> dg.Definitions:
         lower_bound_delta=timedelta(hours=float(setting("published_max_age_hours"))),
     )
     return dg.Definitions(
-        jobs=[full_refresh, segments_only],
+        jobs=[full_refresh, segments_only, ingest],
         schedules=[build_nightly_schedule(schedule_cron(), schedule_timezone())],
         asset_checks=checks,
         sensors=[dg.build_sensor_for_freshness_checks(freshness_checks=checks, name=FRESHNESS_SENSOR)],

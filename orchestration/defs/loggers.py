@@ -1,5 +1,5 @@
 """The console logger of `clientele run`: one line per event, no stack traces; the full log, tracebacks
-included, goes to a file (`<warehouse>/logs/run-<run id>.log`) that the CLI names when something fails."""
+included, goes to `<logs_dir>/run-<run id>.log`, which the CLI names when something fails."""
 
 import logging
 from pathlib import Path
@@ -19,7 +19,7 @@ class _FirstLine(logging.Formatter):
 @dg.logger(
     config_schema={
         "log_level": dg.Field(str, default_value="INFO", description="Level of the console lines."),
-        "log_file": dg.Field(str, is_required=False, description="Where the full log (tracebacks too) goes."),
+        "logs_dir": dg.Field(str, is_required=False, description="Where run-<run id>.log (tracebacks too) goes."),
     },
     description="One concise line per event on the console; the full log in a file.",
 )
@@ -30,8 +30,8 @@ def clientele_console(init_context: dg.InitLoggerContext) -> logging.Logger:
     console.setLevel(config["log_level"].upper())
     console.setFormatter(_FirstLine("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     logger.addHandler(console)
-    if config.get("log_file"):
-        path = Path(config["log_file"])
+    if config.get("logs_dir") and init_context.run_id:
+        path = Path(config["logs_dir"]) / f"run-{init_context.run_id}.log"
         path.parent.mkdir(parents=True, exist_ok=True)
         full = logging.FileHandler(path, encoding="utf-8")
         full.setLevel(logging.DEBUG)

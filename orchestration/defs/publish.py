@@ -17,7 +17,9 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt import dbt_translator
+from orchestration.defs.partitions import as_of_partitions
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.as_of import as_of_for
 from orchestration.lib.dbt_project import clientele_dbt_project, dbt_environment
 from orchestration.lib.publish import (
     PublicationKept,
@@ -27,7 +29,6 @@ from orchestration.lib.publish import (
 )
 from orchestration.lib.publish_docs import ColumnDoc, TableDoc
 from orchestration.lib.publish_masking import pii_salt
-from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.runs.liveness import WAREHOUSE_POOL
 from orchestration.lib.settings import setting
 
@@ -125,6 +126,7 @@ def publish_definitions() -> dg.Definitions:
     @dg.asset(
         key=PUBLISHED_MARTS_KEY,
         deps=[translator.get_asset_key(node) for node in nodes],
+        partitions_def=as_of_partitions,
         group_name="publish",
         kinds={"duckdb", "parquet"},
         output_required=False,

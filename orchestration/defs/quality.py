@@ -10,12 +10,12 @@
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.as_of import as_of_for
 from orchestration.lib.ingest import gate, ledger
 from orchestration.lib.lake import land_raw_tables
 from orchestration.lib.publish_audit import audit_masking, export_audit_tables
 from orchestration.lib.quality import ExpectationOutcome, SuiteModule, suite_modules
 from orchestration.lib.quality_sql import validate_in_duckdb
-from orchestration.lib.run_tags import as_of_for
 from orchestration.lib.runs.liveness import WAREHOUSE_POOL
 from orchestration.lib.schema import ENTITIES
 from orchestration.lib.settings import setting

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 import dagster as dg
 import duckdb
 
-from orchestration.defs.automation import full_refresh, scheduled_today
+from orchestration.defs.automation import full_refresh
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.as_of import today_in_schedule_timezone
 from orchestration.lib.inbox import InboxCursor, archive_files, file_set_key, loaded_hashes, new_export_files
 from orchestration.lib.ingest.errors import IngestError
-from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.runs.failures import record_failure_once
 
 ARCHIVE_DIR = "archive"
@@ -39,8 +39,11 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     context.update_cursor(updated.dump())
     if not new:
         return dg.SkipReason("no export file with new content")
-    as_of = scheduled_today().isoformat()
-    return dg.RunRequest(run_key=file_set_key(new), tags={AS_OF_TAG: as_of, NEW_FILES_TAG: str(len(new))})
+    return dg.RunRequest(
+        run_key=file_set_key(new),
+        partition_key=today_in_schedule_timezone().isoformat(),
+        tags={NEW_FILES_TAG: str(len(new))},
+    )
 
 
 def _run_finished_at(instance: dg.DagsterInstance, run_id: str) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.defs.loggers import CONSOLE_LOGGER
-from orchestration.lib.run_tags import AS_OF_TAG
+from orchestration.lib.as_of import as_of_of_run
 from orchestration.lib.runs.failures import record_failure_once
 from orchestration.lib.settings import WarehousePaths
 
@@ -30,7 +29,7 @@ class EntityLoad:
 class PipelineOutcome:
     success: bool
     run_id: str
-    as_of: date
+    as_of: date | None
     paths: WarehousePaths
     inbox: Path
     step_failures: list[str] = field(default_factory=list)
@@ -42,6 +41,8 @@ class PipelineOutcome:
     log_file: Path | None = None
 
     def _publication(self) -> str:
+        if self.as_of is None:
+            return "not part of this run (ingest only)"
         if self.published:
             return "replaced by this run"
         if self.success:
@@ -52,7 +53,9 @@ class PipelineOutcome:
     def summary(self) -> str:
         lines = [
             "",
-            f"Clientele run {self.run_id[:8]} as of {self.as_of}: {'SUCCESS' if self.success else 'FAILED'}",
+            f"Clientele run {self.run_id[:8]}"
+            + (f" as of {self.as_of}" if self.as_of else " (ingest)")
+            + f": {'SUCCESS' if self.success else 'FAILED'}",
         ]
         if self.loads:
             lines.append(f"  {'entity':<14}{'files':>6}{'loaded':>14}{'quarantined':>14}")
@@ -123,23 +126,13 @@ def _loads_for_run(database: Path, run_id: str) -> list[EntityLoad]:
     return [EntityLoad(*row) for row in rows]
 
 
-def run_pipeline(
-    *,
-    inbox: Path,
-    warehouse: Path,
-    as_of: date,
-    job_name: str = "full_refresh",
-    echo: Callable[[str], None] = print,
-    log_level: str = "INFO",
-) -> PipelineOutcome:
-    """Materialize `job_name` in this process as a first-class run of the code location (on the UI's timeline,
-    seen by the failure sensor); a failure is recorded in <warehouse>/run_failures.jsonl right away."""
+def _prepared_instance(warehouse: Path, echo: Callable[[str], None]):
+    """The Dagster instance, ready for a run: dbt parsed, the warehouse pool initialised, runs of dead processes
+    marked failed (and recorded), no other run using the warehouse."""
     import dagster as dg
 
     from orchestration.lib.dbt_project import prepare_dbt_manifest
-    from orchestration.lib.runs.cancel import interrupt_when_canceled
     from orchestration.lib.runs.liveness import clean_up_dead_runs, initialise_warehouse_pool, wait_for_warehouse
-    from orchestration.lib.runs.origin import create_run, execute, reconstructable_job
 
     echo("Preparing the dbt manifest (cached between runs) ...")
     prepare_dbt_manifest()
@@ -148,21 +141,26 @@ def run_pipeline(
     for dead in clean_up_dead_runs(instance, echo):
         record_failure_once(instance, dead, "the process running it died", warehouse, log=echo)
     wait_for_warehouse(instance, echo)
-    recon_job = reconstructable_job(job_name)
-    run_id = str(uuid.uuid4())
-    log_file = WarehousePaths(warehouse).logs_dir / f"run-{run_id}.log"
-    logger_config = {"log_level": log_level, "log_file": str(log_file)}
-    run = create_run(
-        instance,
-        recon_job,
-        tags={AS_OF_TAG: as_of.isoformat()},
-        run_config={
-            "loggers": {CONSOLE_LOGGER: {"config": logger_config}},
-            "resources": {"warehouse": {"config": {"inbox_dir": str(inbox), "warehouse_dir": str(warehouse)}}},
+    return instance
+
+
+def _run_config(inbox: Path, warehouse: Path, log_level: str) -> dict:
+    """Where the inbox and the warehouse are (the warehouse resource), and the console logger; the full log of
+    each run goes to <warehouse>/logs/run-<run id>.log (the logger names the file by the run's id)."""
+    return {
+        "loggers": {
+            CONSOLE_LOGGER: {"config": {"log_level": log_level, "logs_dir": str(WarehousePaths(warehouse).logs_dir)}}
         },
-        run_id=run_id,
-    )
-    echo(f"Running job {job_name} as of {as_of} (run {run.run_id[:8]}; inbox {inbox}, warehouse {warehouse}) ...")
+        "resources": {"warehouse": {"config": {"inbox_dir": str(inbox), "warehouse_dir": str(warehouse)}}},
+    }
+
+
+def _execute(instance, recon_job, run, *, inbox: Path, warehouse: Path, echo: Callable[[str], None]) -> PipelineOutcome:
+    from orchestration.lib.runs.cancel import interrupt_when_canceled
+    from orchestration.lib.runs.origin import execute
+
+    as_of = as_of_of_run(run)
+    echo(f"Running job {run.job_name}{f' as of {as_of}' if as_of else ''} (run {run.run_id[:8]}) ...")
     with interrupt_when_canceled(instance, run.run_id):
         result = execute(instance, recon_job, run)
     if not result.success:
@@ -170,10 +168,79 @@ def run_pipeline(
         record_failure_once(
             instance, instance.get_run_by_id(run.run_id), failure.message if failure else None, warehouse, log=echo
         )
+    return _outcome(result, as_of, inbox=inbox, warehouse=warehouse)
+
+
+def run_pipeline(
+    *,
+    inbox: Path,
+    warehouse: Path,
+    as_of: date | None,
+    job_name: str = "full_refresh",
+    echo: Callable[[str], None] = print,
+    log_level: str = "INFO",
+) -> PipelineOutcome:
+    """Execute `job_name` for the as-of date's partition (no date: the `ingest` job) in this process, as a
+    first-class run of the code location (on the UI's timeline, seen by the failure sensor); a failure is
+    recorded in <warehouse>/run_failures.jsonl right away."""
+    from orchestration.lib.runs.origin import create_run, reconstructable_job
+
+    instance = _prepared_instance(warehouse, echo)
+    recon_job = reconstructable_job(job_name)
+    job_def = recon_job.get_definition()
+    tags = job_def.get_tags_for_partition_key(as_of.isoformat(), selected_asset_keys=None) if as_of else {}
+    run = create_run(instance, recon_job, tags=tags, run_config=_run_config(inbox, warehouse, log_level))
+    return _execute(instance, recon_job, run, inbox=inbox, warehouse=warehouse, echo=echo)
+
+
+def run_dates(
+    *,
+    inbox: Path,
+    warehouse: Path,
+    dates: list[date],
+    job_name: str = "full_refresh",
+    echo: Callable[[str], None] = print,
+    log_level: str = "INFO",
+) -> list[PipelineOutcome]:
+    """Several as-of dates in order, as one Dagster backfill. A `full_refresh` loads and judges the inbox once
+    (the `ingest` job) and then rebuilds every date from it (`segments_only`); stops at the first failure."""
+    from orchestration.lib.runs.backfill import BACKFILL_TAG, run_backfill, stop_backfill
+    from orchestration.lib.runs.origin import reconstructable_job
+
+    outcomes: list[PipelineOutcome] = []
+    if job_name == "full_refresh":
+        loaded = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=None, job_name="ingest", echo=echo)
+        echo(loaded.summary())
+        outcomes.append(loaded)
+        if not loaded.success:
+            return outcomes
+        job_name = "segments_only"
+    instance = _prepared_instance(warehouse, echo)
+    recon_job = reconstructable_job(job_name)
+
+    def execute_date(run) -> PipelineOutcome:
+        outcome = _execute(instance, recon_job, run, inbox=inbox, warehouse=warehouse, echo=echo)
+        echo(outcome.summary())
+        if not outcome.success:  # later dates would be built on top of a failed one
+            stop_backfill(instance, run.tags[BACKFILL_TAG])
+        return outcome
+
+    _, results = run_backfill(
+        instance,
+        recon_job,
+        [d.isoformat() for d in dates],
+        run_config=_run_config(inbox, warehouse, log_level),
+        execute=execute_date,
+        echo=echo,
+    )
+    return [*outcomes, *results]
+
+
+def _outcome(result, as_of: date | None, *, inbox: Path, warehouse: Path) -> PipelineOutcome:
     outcome = PipelineOutcome(
         success=result.success,
         run_id=result.run_id,
-        log_file=log_file,
+        log_file=WarehousePaths(warehouse).logs_dir / f"run-{result.run_id}.log",
         as_of=as_of,
         paths=WarehousePaths(warehouse),
         inbox=inbox,

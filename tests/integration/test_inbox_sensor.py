@@ -15,10 +15,10 @@ import pytest
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.sensors import NEW_FILES_TAG, archive_loaded_exports, inbox_sensor, record_run_failure
+from orchestration.lib.as_of import PARTITION_TAG, today_in_schedule_timezone
 from orchestration.lib.inbox import archive_files
 from orchestration.lib.ingest import ledger
 from orchestration.lib.ingest.detect import file_sha256
-from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.runs.failures import ENV_ALERT_WEBHOOK, FAILURE_LOG
 from tests.conftest import write_csv
 
@@ -70,7 +70,7 @@ def test_one_run_per_new_file_set_and_none_for_repeats(tmp_path: Path):
     (inbox / ".partial.csv").write_text("order_id\n")
     first, cursor = _tick(inbox, warehouse, None)
     assert first is not None and first.tags[NEW_FILES_TAG] == "2"
-    assert AS_OF_TAG in first.tags
+    assert first.partition_key == today_in_schedule_timezone().isoformat()  # the sensor's run is as of today
 
     again, cursor = _tick(inbox, warehouse, cursor)
     assert again is None
@@ -127,7 +127,9 @@ def test_archiving_copies_and_verifies_before_removing(tmp_path: Path):
 
 
 def _run_and_final_event(instance: dg.DagsterInstance, assets: list, checks: list) -> tuple[dg.DagsterRun, object]:
-    result = dg.materialize([*assets, *checks], instance=instance, tags={AS_OF_TAG: "2026-03-04"}, raise_on_error=False)
+    result = dg.materialize(
+        [*assets, *checks], instance=instance, tags={PARTITION_TAG: "2026-03-04"}, raise_on_error=False
+    )
     run = instance.get_run_by_id(result.run_id)
     kind = dg.DagsterEventType.RUN_SUCCESS if result.success else dg.DagsterEventType.RUN_FAILURE
     (entry,) = instance.all_logs(result.run_id, of_type=kind)

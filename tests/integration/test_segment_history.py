@@ -1,4 +1,5 @@
-"""Backfill and history: `clientele run --as-of A --to B` builds one history slice per date, re-running a date
+"""Backfill and history: `clientele run --as-of A --to B` is a Dagster backfill of the date partitions (listed
+with its status, each date's partition materialized), builds one history slice per date, re-running a date
 replaces its slice, and segment_migration agrees with the history."""
 
 import os
@@ -32,6 +33,25 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rerun = _clientele("run", *common, "--as-of", "2026-06-16", "--job", "segments_only", env=env)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     return warehouse / "clientele.duckdb"
+
+
+@pytest.mark.slow
+def test_the_cli_backfill_is_a_dagster_backfill_with_each_dates_status(history: Path):
+    import dagster as dg
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    home = history.parent.parent / "dagster_home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(home))
+        with dg.DagsterInstance.get() as instance:
+            (backfill,) = instance.get_backfills()
+            materialized = instance.get_materialized_partitions(dg.AssetKey(["marts", "customer_segments"]))
+            runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
+    assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS
+    assert backfill.partition_names == ["2026-06-16", "2026-06-30"]
+    assert sorted(run.tags["dagster/partition"] for run in runs) == ["2026-06-16", "2026-06-30"]
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
+    assert {"2026-06-16", "2026-06-30"} <= set(materialized)
 
 
 def _rows(database: Path, sql: str) -> list[tuple]:

@@ -17,7 +17,6 @@ import pytest
 from orchestration.cli import INSTANCE_TEMPLATE
 from orchestration.lib.dbt_project import prepare_dbt_manifest
 from orchestration.lib.demo_data import generate_demo_exports
-from orchestration.lib.run_tags import AS_OF_TAG
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -126,7 +125,12 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
 def finished_run(webserver: str) -> str:
     params = {
         "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": "full_refresh"},
-        "executionMetadata": {"tags": [{"key": AS_OF_TAG, "value": AS_OF.isoformat()}]},
+        "executionMetadata": {
+            "tags": [
+                {"key": "dagster/partition", "value": AS_OF.isoformat()},
+                {"key": "dagster/partition_set", "value": "full_refresh_partition_set"},
+            ]
+        },
     }
     launched = _graphql(webserver, LAUNCH, {"params": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched

@@ -6,14 +6,9 @@ import dagster as dg
 import pytest
 
 from orchestration.definitions import defs
-from orchestration.defs.automation import (
-    ENV_SCHEDULE_CRON,
-    ENV_TIMEZONE,
-    build_nightly_schedule,
-    schedule_cron,
-    schedule_timezone,
-)
-from orchestration.lib.run_tags import AS_OF_TAG
+from orchestration.defs.automation import build_nightly_schedule, daily_time
+from orchestration.defs.partitions import as_of_partitions
+from orchestration.lib.as_of import ENV_SCHEDULE_CRON, schedule_cron, schedule_timezone
 from orchestration.lib.schema import ENTITIES
 
 
@@ -59,22 +54,24 @@ def test_every_run_uses_the_in_process_executor_whoever_launches_it(definitions)
     assert implicit.executor_def.name == "in_process"
 
 
-def test_the_nightly_schedule_runs_as_of_the_scheduled_date(definitions):
+def test_the_nightly_schedule_runs_the_partition_of_the_scheduled_day(definitions):
     schedule = definitions.resolve_schedule_def("nightly_refresh")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "full_refresh"
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 4, 2))
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 4, 2, tzinfo=UTC))
     request = schedule.evaluate_tick(context).run_requests[0]
-    assert request.run_key == "2026-03-04" and request.tags[AS_OF_TAG] == "2026-03-04"
+    assert request.partition_key == "2026-03-04"
+    # the jobs are partitioned by that day, in the schedule's timezone: "today" is one day everywhere
+    assert definitions.resolve_job_def("full_refresh").partitions_def == as_of_partitions
+    assert as_of_partitions.timezone == schedule_timezone()
 
 
-def test_the_schedule_follows_the_configured_cron_and_timezone(monkeypatch):
+def test_the_schedule_follows_the_configured_time_of_day(monkeypatch):
     monkeypatch.setenv(ENV_SCHEDULE_CRON, "30 1 * * *")
-    monkeypatch.setenv(ENV_TIMEZONE, "Asia/Shanghai")
     schedule = build_nightly_schedule(schedule_cron(), schedule_timezone())
-    assert schedule.cron_schedule == "30 1 * * *" and schedule.execution_timezone == "Asia/Shanghai"
-    # 01:30 on 5 March in Shanghai is 17:30 UTC on 4 March: the as-of date is the local date
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 4, 17, 30, tzinfo=UTC))
-    assert schedule.evaluate_tick(context).run_requests[0].tags[AS_OF_TAG] == "2026-03-05"
+    assert (schedule.hour_of_day, schedule.minute_of_hour) == (1, 30)
+    assert daily_time("5 23 * * *") == (23, 5)
+    with pytest.raises(ValueError, match="daily cron"):
+        daily_time("0 2 * * 1")  # weekly: the as-of date is a day, the nightly run daily
 
 
 def test_sensors_watch_what_they_say(definitions):

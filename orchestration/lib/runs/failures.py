@@ -26,7 +26,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._utils.error import SerializableErrorInfo
 
-from orchestration.lib.run_tags import AS_OF_TAG
+from orchestration.lib.as_of import PARTITION_TAG
 
 ENV_ALERT_WEBHOOK = "CLIENTELE_ALERT_WEBHOOK"
 ENV_ALERT_EMAIL = "CLIENTELE_ALERT_EMAIL"
@@ -78,7 +78,7 @@ def failure_record(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str 
         "failed_at": _run_finished_at(instance, run.run_id).isoformat(),
         "run_id": run.run_id,
         "job": run.job_name,
-        "as_of_date": run.tags.get(AS_OF_TAG),
+        "as_of_date": run.tags.get(PARTITION_TAG),
         "error": error[:MAX_ERROR_CHARS] if error else None,
         "failed_steps": steps,
         "failed_checks": checks,
