@@ -251,7 +251,8 @@ def test_the_planted_cases_are_what_was_known_on_d1(runs: Runs):
         )
         orders = dict(
             conn.execute(
-                "select order_id, order_status || ' ' || amount_in_order_currency from marts.orders where order_id like 'PIT-%'"
+                "select order_id, order_status || ' ' || amount_in_order_currency from marts.orders "
+                "where order_id like 'PIT-%'"
             ).fetchall()
         )
         owner = conn.execute("select owner from marts.customers where customer_key = ?", [identity["PIT-C"]]).fetchall()
