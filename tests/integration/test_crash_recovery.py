@@ -178,3 +178,23 @@ def test_kill_during_publication_leaves_the_last_publication_and_no_leftovers(de
     assert [p for p in paths.published_dir.glob("parquet-*") if p.resolve() != live] == []
     with duckdb.connect(str(paths.published_db), read_only=True) as conn:
         assert conn.execute("select count(*) from marts.orders where order_id = 'LATE1'").fetchall() == [(1,)]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_run_cleanly_and_the_next_run_succeeds(demo, tmp_path: Path):
+    inbox, warehouse, home = demo
+    process = _cli_run(inbox, warehouse, home, tmp_path / "terminated.log")
+    dbt: list[tuple[int, str]] = []
+
+    def dbt_started() -> bool:
+        dbt[:] = [child for child in _children(process.pid) if "clientele-dbt" in child[1]]
+        return bool(dbt)
+
+    _wait_for(dbt_started, process, "dbt to start")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) != 0  # it stops, and says the run did not succeed
+    stopped = _latest_run(home)
+    assert stopped.status == dg.DagsterRunStatus.FAILURE  # finished, not left STARTED holding the warehouse
+    assert not _alive(dbt[0][0])
+    recovered = _recover(inbox, warehouse, home)
+    assert recovered.success and recovered.published, recovered.summary()
