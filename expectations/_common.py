@@ -1,15 +1,76 @@
-"""What every suite needs: thresholds (dbt vars), the FX reference set and vocabularies (from their sources)."""
+"""What every suite needs: the expectation vocabulary, thresholds (dbt vars), the FX reference set and vocabularies
+(from their sources).
+
+Suites are written with GX's own expectation classes and arguments (`expect.ExpectColumnValuesToBeBetween(...)`),
+recorded here without importing Great Expectations: a run validates them with the SQL pushdown
+(orchestration/lib/quality_sql.py), which reads an expectation's type and arguments; `to_gx()` builds the real GX
+suite for the GX reference path (orchestration/lib/quality.py), which the parity tests compare with the pushdown.
+Importing GX costs ~4.5 s per process, so only the reference path pays it.
+"""
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from types import SimpleNamespace
 
 import yaml
 
 from orchestration.lib.settings import DBT_PROJECT_DIR, RAW_SOURCES_YML, setting
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One GX expectation as its class name and arguments."""
+
+    class_name: str
+    arguments: Mapping = field(default_factory=dict)
+
+    @property
+    def expectation_type(self) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.class_name).lower()
+
+    @property
+    def severity(self) -> str:
+        return str(self.arguments.get("severity", "critical"))
+
+    @property
+    def configuration(self) -> SimpleNamespace:
+        """The arguments GX keeps in `configuration.kwargs` (severity is an attribute of the expectation)."""
+        return SimpleNamespace(kwargs={k: v for k, v in self.arguments.items() if k != "severity"})
+
+    def to_gx(self):
+        import great_expectations as gx
+
+        return getattr(gx.expectations, self.class_name)(**self.arguments)
+
+
+class _Expectations:
+    """`expect.ExpectColumnValuesToNotBeNull(column=...)`: GX's expectation classes, recorded."""
+
+    def __getattr__(self, class_name: str):
+        if not class_name.startswith("Expect"):
+            raise AttributeError(class_name)
+        return lambda **arguments: Expectation(class_name, arguments)
+
+
+expect = _Expectations()
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    expectations: list[Expectation]
+
+    def to_gx(self):
+        import great_expectations as gx
+
+        return gx.ExpectationSuite(name=self.name, expectations=[e.to_gx() for e in self.expectations])
+
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^(?:[ ()./+-]*[0-9]){6,15}[ ()./-]*$"  # 6-15 digits with the usual separators

@@ -1,8 +1,6 @@
 """customer_segments distributions: the Pareto tiers and lifecycle stages are all populated and plausible."""
 
-import great_expectations as gx
-
-from expectations._common import WARNING, SuiteContext
+from expectations._common import WARNING, Suite, SuiteContext, expect
 
 ASSET = ("marts", "customer_segments")
 TABLE = "marts.customer_segments"
@@ -15,9 +13,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="mart_customer_segments",
         expectations=[
             expect.ExpectColumnDistinctValuesToContainSet(

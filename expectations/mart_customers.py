@@ -1,8 +1,6 @@
 """customers mart distributions: most customers are placed on the map."""
 
-import great_expectations as gx
-
-from expectations._common import WARNING, SuiteContext
+from expectations._common import WARNING, Suite, SuiteContext, expect
 
 ASSET = ("marts", "customers")
 TABLE = "marts.customers"
@@ -13,9 +11,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="mart_customers",
         expectations=[
             expect.ExpectColumnValuesToNotBeNull(column="country_code", mostly=0.5, severity=WARNING),

@@ -1,8 +1,6 @@
 """orders mart distributions: most orders are completed and carry revenue."""
 
-import great_expectations as gx
-
-from expectations._common import WARNING, SuiteContext
+from expectations._common import WARNING, Suite, SuiteContext, expect
 
 ASSET = ("marts", "orders")
 TABLE = "marts.orders"
@@ -13,9 +11,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="mart_orders",
         expectations=[
             expect.ExpectColumnMeanToBeBetween(column="is_completed", min_value=0.5, max_value=1, severity=WARNING),

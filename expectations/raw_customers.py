@@ -1,8 +1,6 @@
 """Customer exports: ids present, contact details mostly valid, dates plausible."""
 
-import great_expectations as gx
-
-from expectations._common import EMAIL_PATTERN, PHONE_PATTERN, SuiteContext, setting, tolerated
+from expectations._common import EMAIL_PATTERN, PHONE_PATTERN, Suite, SuiteContext, expect, setting, tolerated
 
 ASSET = "raw_customers"
 TABLE = "raw.customers"
@@ -16,9 +14,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="raw_customers",
         expectations=[
             expect.ExpectColumnValuesToNotBeNull(column="customer_id"),

@@ -1,8 +1,6 @@
 """Interaction exports: ids present, dates plausible."""
 
-import great_expectations as gx
-
-from expectations._common import SuiteContext, tolerated
+from expectations._common import Suite, SuiteContext, expect, tolerated
 
 ASSET = "raw_interactions"
 TABLE = "raw.interactions"
@@ -14,9 +12,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="raw_interactions",
         expectations=[
             expect.ExpectColumnValuesToNotBeNull(column="interaction_id"),

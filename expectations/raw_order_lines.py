@@ -1,8 +1,6 @@
 """Order line exports: ids present, quantities and amounts not negative."""
 
-import great_expectations as gx
-
-from expectations._common import WARNING, SuiteContext
+from expectations._common import WARNING, Suite, SuiteContext, expect
 
 ASSET = "raw_order_lines"
 TABLE = "raw.order_lines"
@@ -16,9 +14,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="raw_order_lines",
         expectations=[
             expect.ExpectColumnValuesToNotBeNull(column="order_id"),

@@ -1,8 +1,6 @@
 """Order exports: ids present, amounts not negative except refunds, dates, currencies and statuses known."""
 
-import great_expectations as gx
-
-from expectations._common import WARNING, SuiteContext, fx_currencies, tolerated, vocabulary
+from expectations._common import WARNING, Suite, SuiteContext, expect, fx_currencies, tolerated, vocabulary
 
 ASSET = "raw_orders"
 TABLE = "raw.orders"
@@ -18,9 +16,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="raw_orders",
         expectations=[
             expect.ExpectColumnValuesToNotBeNull(column="order_id"),

@@ -1,8 +1,6 @@
 """Product catalogue exports: ids present, prices not negative."""
 
-import great_expectations as gx
-
-from expectations._common import SuiteContext, tolerated
+from expectations._common import Suite, SuiteContext, expect, tolerated
 
 ASSET = "raw_products"
 TABLE = "raw.products"
@@ -13,9 +11,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="raw_products",
         expectations=[
             expect.ExpectColumnValuesToNotBeNull(column="product_id"),

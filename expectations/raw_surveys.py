@@ -1,8 +1,6 @@
 """Survey exports: ids present, NPS 0-10, CSAT 1-5, dates plausible."""
 
-import great_expectations as gx
-
-from expectations._common import SuiteContext, tolerated
+from expectations._common import Suite, SuiteContext, expect, tolerated
 
 ASSET = "raw_surveys"
 TABLE = "raw.surveys"
@@ -16,9 +14,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="raw_surveys",
         expectations=[
             expect.ExpectColumnValuesToNotBeNull(column="response_id"),

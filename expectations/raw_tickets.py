@@ -1,8 +1,6 @@
 """Support ticket exports: ids present, dates plausible and ordered, statuses known."""
 
-import great_expectations as gx
-
-from expectations._common import WARNING, SuiteContext, tolerated, vocabulary
+from expectations._common import WARNING, Suite, SuiteContext, expect, tolerated, vocabulary
 
 ASSET = "raw_tickets"
 TABLE = "raw.tickets"
@@ -16,9 +14,8 @@ COLUMNS = {
 }
 
 
-def suite(context: SuiteContext) -> gx.ExpectationSuite:
-    expect = gx.expectations
-    return gx.ExpectationSuite(
+def suite(context: SuiteContext) -> Suite:
+    return Suite(
         name="raw_tickets",
         expectations=[
             expect.ExpectColumnValuesToNotBeNull(column="ticket_id"),

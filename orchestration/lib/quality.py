@@ -159,10 +159,11 @@ def validate(frame, suite: SuiteModule, as_of: date, loaded_on: date | None = No
         ]
     import great_expectations as gx
 
+    gx_expectations = [e.to_gx() if hasattr(e, "to_gx") else e for e in expectations]
     results = (
         _batch_definition()
         .get_batch(batch_parameters={"dataframe": frame})
-        .validate(gx.ExpectationSuite(name=suite.name, expectations=expectations), result_format="SUMMARY")
+        .validate(gx.ExpectationSuite(name=suite.name, expectations=gx_expectations), result_format="SUMMARY")
         .results
     )
     outcomes = []
