@@ -17,7 +17,6 @@ from clientele_demo.sampling import (
     end_of_day,
     segment_starts,
     size,
-    weighted,
     weighted_rows,
 )
 from clientele_demo.vocabularies import (
@@ -33,6 +32,7 @@ from clientele_demo.vocabularies import (
 )
 
 MAX_LINES = 12
+_CATEGORY_WEIGHTS = np.vstack([numeric_column(PRODUCT_CATEGORIES, 4), numeric_column(PRODUCT_CATEGORIES, 5)])
 BARGAIN, LIST_PRICE, PREMIUM = range(3)  # price classes of customers.draw_traits
 
 
@@ -183,35 +183,22 @@ def fill_baskets(
 
 def _liked_categories(rng: np.random.Generator, rows: np.ndarray, traits: Table, company: np.ndarray) -> np.ndarray:
     """A category per row from its customer's taste: the favourite, its companion, or any category."""
-    n = rows.size
-    anywhere = np.where(
-        company[rows],
-        weighted(rng, numeric_column(PRODUCT_CATEGORIES, 4), n),
-        weighted(rng, numeric_column(PRODUCT_CATEGORIES, 5), n),
-    )
-    pick = rng.random(n)
-    return np.where(
-        pick < 0.55,
-        traits["primary_category"][rows],
-        np.where(pick < 0.75, traits["secondary_category"][rows], anywhere),
-    )
+    anywhere = weighted_rows(rng, _CATEGORY_WEIGHTS, (~company[rows]).astype(np.int64))
+    pick = rng.random(rows.size)
+    favourite = np.where(pick < 0.55, traits["primary_category"][rows], traits["secondary_category"][rows])
+    return np.where(pick < 0.75, favourite, anywhere)
 
 
 def _price_factor(rng: np.random.Generator, traits: Table, rows: np.ndarray) -> np.ndarray:
     """Unit price over list price per line: bargain hunters mostly below, premium buyers often above."""
     n = rows.size
     price_class = traits["price_class"][rows]
-    pick, depth = rng.random(n), rng.uniform(0.6, 1.2, n)
-    return np.select(
-        [
-            (price_class == BARGAIN) & (pick < 0.85),
-            (price_class == LIST_PRICE) & (pick < 0.12),
-            (price_class == PREMIUM) & (pick < 0.60),
-        ],
-        [
-            np.maximum(1 - traits["discount_depth"][rows] * depth, 0.6),
-            1 - rng.uniform(0.03, 0.10, n),  # an occasional promotion
-            1 + traits["premium_markup"][rows] * depth,
-        ],
-        1.0,
-    )
+    pick, depth = rng.random(n), rng.uniform(0.6, 1.2, n)  # depth: how far from list, relative to the customer's
+    factor = np.ones(n)
+    bargain = np.flatnonzero((price_class == BARGAIN) & (pick < 0.85))
+    factor[bargain] = np.maximum(1 - traits["discount_depth"][rows[bargain]] * depth[bargain], 0.6)
+    promotion = np.flatnonzero((price_class == LIST_PRICE) & (pick < 0.12))  # an occasional 3-10% off
+    factor[promotion] = 1 - (0.03 + 0.07 * (depth[promotion] - 0.6) / 0.6)
+    premium = np.flatnonzero((price_class == PREMIUM) & (pick < 0.60))
+    factor[premium] = 1 + traits["premium_markup"][rows[premium]] * depth[premium]
+    return factor
