@@ -151,11 +151,14 @@ def fill_baskets(
     line_customer = order_customer[line_order]
     company = customers["company"]
     anchor = _liked_categories(rng, order_customer, traits, company)
-    liked = _liked_categories(rng, line_customer, traits, company)
-    companion = weighted_rows(rng, companion_weights(), anchor[line_order])
+    # Each further line: 40% a companion of the first line's category, 20% the same, 40% anything liked.
+    category = anchor[line_order]
     pick = rng.random(n_lines)
-    category = np.where(pick < 0.40, companion, np.where(pick < 0.60, anchor[line_order], liked))
-    category[line_starts[lines_per_order > 0]] = anchor
+    pick[line_starts] = 0.5  # the first line is the anchor
+    companion = np.flatnonzero(pick < 0.40)
+    category[companion] = weighted_rows(rng, companion_weights(), category[companion])
+    liked = np.flatnonzero(pick >= 0.60)
+    category[liked] = _liked_categories(rng, line_customer[liked], traits, company)
     product = pick_products(rng, ctx.catalogue, category)
 
     line_currency = orders["currency"][line_order]
