@@ -48,8 +48,8 @@ test: $(FULL)
 spark: $(SPARK)
 
 lint: $(DEV)
-	$(BIN)/ruff check orchestration expectations clientele_clv tests benchmarks
-	$(BIN)/ruff format --check orchestration expectations clientele_clv tests benchmarks
+	$(BIN)/ruff check orchestration expectations clientele_clv clientele_demo tests benchmarks
+	$(BIN)/ruff format --check orchestration expectations clientele_clv clientele_demo tests benchmarks
 	mkdir -p $(CLIENTELE_WAREHOUSE)
 	$(BIN)/sqlfluff lint dbt_project/models
 

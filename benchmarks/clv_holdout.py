@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.demo_data import generate_demo_exports
+from clientele_demo import generate_demo_exports
 from orchestration.lib.pipeline import run_pipeline
 
 END = date(2026, 6, 30)

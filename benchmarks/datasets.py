@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib import demo_data
-from orchestration.lib.settings import PROFILES_DIR
+import clientele_demo
+from orchestration.lib.settings import PROFILES_DIR, RAW_SOURCES_YML
 
 # ~10.1 orders per customer in the demo generator: 10k / 100k / 1M customers = ~100k / 1M / 10M orders.
 SIZES = {"small": 10_000, "medium": 100_000, "large": 1_000_000}
@@ -31,7 +31,7 @@ class Dataset:
 
     @property
     def manifest(self) -> dict:
-        return json.loads((self.path / demo_data.MANIFEST_NAME).read_text(encoding="utf-8"))
+        return json.loads((self.path / clientele_demo.MANIFEST_NAME).read_text(encoding="utf-8"))
 
     @property
     def orders(self) -> int:
@@ -50,9 +50,10 @@ class Dataset:
 
 
 def generator_version() -> str:
-    """Changes whenever the generator or the profile layout it writes changes."""
+    """Changes whenever the generator or the layout it writes (profile, canonical columns) changes."""
     digest = hashlib.sha256()
-    for source in (Path(demo_data.__file__), PROFILES_DIR / f"{PROFILE}.yaml"):
+    package = Path(clientele_demo.__file__).parent
+    for source in (*sorted(package.glob("*.py")), PROFILES_DIR / f"{PROFILE}.yaml", RAW_SOURCES_YML):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:10]
 
@@ -76,7 +77,7 @@ def ensure_dataset(cache_dir: Path, size: str, *, generate: bool = True, echo=pr
     if path.exists():
         shutil.rmtree(path)
     echo(f"generating {size} dataset ({SIZES[size]:,} customers) into {path} ...")
-    demo_data.generate_demo_exports(
+    clientele_demo.generate_demo_exports(
         path, SIZES[size], seed=SEED, profile=PROFILE, defects=False, end_date=END_DATE, progress=echo
     )
     (path / COMPLETE_MARKER).write_text("ok\n", encoding="utf-8")

@@ -32,7 +32,7 @@ def _say(message: str) -> None:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from orchestration.lib.demo_data import generate_demo_exports
+    from clientele_demo import generate_demo_exports
 
     out = Path(args.out)
     if args.if_empty and out.exists() and any(p for p in out.iterdir() if not p.name.startswith((".", "_"))):

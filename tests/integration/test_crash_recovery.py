@@ -21,8 +21,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from clientele_demo import generate_demo_exports
 from orchestration.cli import ensure_dagster_home
-from orchestration.lib.demo_data import generate_demo_exports
 from orchestration.lib.files import unload_file
 from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
 from orchestration.lib.runs.failures import FAILURE_LOG

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.lib.demo_data import generate_demo_exports
+from clientele_demo import generate_demo_exports
 from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
 
 AS_OF = date(2026, 6, 30)

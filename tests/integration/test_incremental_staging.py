@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from clientele_demo import generate_demo_exports
 from orchestration.lib.dbt_project import build_command, incremental_fingerprint, needs_full_refresh
-from orchestration.lib.demo_data import generate_demo_exports
 from orchestration.lib.settings import WarehousePaths
 from tests.conftest import write_csv
 

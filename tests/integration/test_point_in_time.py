@@ -177,7 +177,7 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
-    from orchestration.lib.demo_data import generate_demo_exports
+    from clientele_demo import generate_demo_exports
 
     root = tmp_path_factory.mktemp("point_in_time")
     d2_inbox, d1_inbox = root / "d2_inbox", root / "d1_inbox"

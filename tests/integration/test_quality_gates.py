@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.demo_data import generate_demo_exports
+from clientele_demo import generate_demo_exports
 from orchestration.lib.files import unload_file
 from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
 from orchestration.lib.runs.failures import FAILURE_LOG

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.demo_data import generate_demo_exports
+from clientele_demo import generate_demo_exports
 from orchestration.lib.ingest.detect import detect_file, list_export_files
 from orchestration.lib.ingest.load import connect, ensure_raw_schema, load_file
 from orchestration.lib.quality import read_columns, suite_modules, validate

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.demo_data import generate_demo_exports
+from clientele_demo import generate_demo_exports
 
 END = date(2026, 6, 30)
 

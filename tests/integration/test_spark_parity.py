@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clientele_demo import generate_demo_exports
 from orchestration.defs.ingest import crm_export_files, raw_assets
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_project import build_command
-from orchestration.lib.demo_data import generate_demo_exports
 from orchestration.lib.lake import RAW_LAKE_SCHEMA, is_landed
 from orchestration.lib.publish import PUBLISH_LOG, PublishRequest, publish_marts
 from orchestration.lib.schema import ENTITIES

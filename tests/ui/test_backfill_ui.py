@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from clientele_demo import generate_demo_exports
 from orchestration.cli import INSTANCE_TEMPLATE
 from orchestration.lib.dbt_project import prepare_dbt_manifest
-from orchestration.lib.demo_data import generate_demo_exports
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]

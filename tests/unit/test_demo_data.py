@@ -2,92 +2,38 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections import Counter
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from datetime import datetime
+from decimal import Decimal
 
 import duckdb
 import pytest
 
-from orchestration.lib.demo_data import MANIFEST_NAME, DemoManifest, generate_demo_exports
+from clientele_demo import MANIFEST_NAME, generate_demo_exports
 from orchestration.lib.schema import load_profiles
+from tests.unit.demo_exports import (
+    CUSTOMERS,
+    END,
+    as_decimal,
+    by_header,
+    load,
+    local_date,
+    main_file,
+    parse_date,
+    parse_time,
+    parses_as_date,
+    phone_digits,
+    records_of,
+)
 
-END = date(2026, 3, 4)
-CUSTOMERS = 1500
 ISO_CURRENCIES = {"CNY", "USD", "EUR", "GBP", "JPY", "SGD"}
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
-
-
-def read_records(path: Path, file_format: str, encoding: str) -> tuple[list[str], list[list[str]]]:
-    """Headers and records exactly as a reader sees them (None/empty cells as '')."""
-    if file_format == "xlsx":
-        from python_calamine import CalamineWorkbook
-
-        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-        cells = [["" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v)) for v in r] for r in rows]
-        return cells[0], cells[1:]
-    text = path.read_bytes().decode(encoding)
-    if file_format == "jsonl":
-        records = [json.loads(line) for line in text.splitlines()]
-        headers = list(records[0])
-        return headers, [["" if r[h] is None else str(r[h]) for h in headers] for r in records]
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    return rows[0], rows[1:]
-
-
-def by_header(headers: list[str], rows: list[list[str]], profile: str, entity: str) -> list[dict[str, str]]:
-    """Rows of the right width as canonical column -> raw text."""
-    header_map = load_profiles()[profile].entities[entity].header_to_column
-    return [{header_map[h]: v for h, v in zip(headers, row, strict=True)} for row in rows if len(row) == len(headers)]
-
-
-def parses_as_date(text: str) -> bool:
-    for fmt in DATE_FORMATS:
-        try:
-            datetime.strptime(text.strip(), fmt)
-            return True
-        except ValueError:
-            pass
-    return False
-
-
-def as_decimal(text: str) -> Decimal | None:
-    try:
-        return Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
-def phone_digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory) -> dict[tuple[str, bool], tuple[Path, DemoManifest]]:
-    """Every profile, with and without defects, generated once for the module."""
-    generated = {}
-    for profile in ("generic", "zoho", "fxiaoke"):
-        for defects in (False, True):
-            out = tmp_path_factory.mktemp(f"{profile}_{'dirty' if defects else 'clean'}")
-            generated[profile, defects] = (
-                out,
-                generate_demo_exports(out, CUSTOMERS, seed=7, profile=profile, defects=defects, end_date=END),
-            )
-    return generated
-
-
-def load(out: Path, manifest: DemoManifest, name: str):
-    record = manifest.file(name)
-    return read_records(out / name, record.file_format, record.encoding)
-
-
-def main_file(manifest: DemoManifest, entity: str) -> str:
-    return next(f.name for f in manifest.files_for(entity) if f.purpose == "main")
+def exports(demo_exports):
+    return demo_exports
 
 
 def test_same_arguments_give_identical_bytes_and_another_seed_differs(tmp_path):
@@ -136,12 +82,25 @@ def test_profile_layouts_formats_and_encodings(exports):
     orders = by_header(headers, rows, "fxiaoke", "orders")
     assert all(re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2}", o["order_date"]) for o in orders)
     assert any(re.fullmatch(r"\d{4}/\d/\d", o["order_date"]) for o in orders)  # unpadded like 2026/3/4
-    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", o["updated_at"]) for o in orders)
+    minutes = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
+    assert all(re.fullmatch(minutes, o["ordered_at"]) and re.fullmatch(minutes, o["updated_at"]) for o in orders)
     big = [o["amount"] for o in orders if as_decimal(o["amount"]) >= 1000]
     assert big and all(re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{2}", a) for a in big)
     raw = (fx_out / "fxiaoke_orders.csv").read_bytes().decode("gb18030")
     assert f',"{big[0]}",' in raw  # thousands separators are quoted
     assert "\r\n" in raw
+
+
+@pytest.mark.parametrize("profile", ["generic", "zoho", "fxiaoke"])
+def test_orders_are_placed_at_a_time_on_their_order_date(exports, profile):
+    out, manifest = exports[profile, False]
+    for purpose in ("main", "changed_records"):
+        orders = records_of(out, manifest, "orders", purpose)
+        assert orders
+        for order in orders:
+            placed = parse_time(order["ordered_at"], profile)
+            assert local_date(placed, profile) == parse_date(order["order_date"]), order
+            assert parse_time(order["updated_at"], profile) >= placed, order
 
 
 def test_gb18030_files_are_gb18030_and_not_utf8(exports):
@@ -272,9 +231,10 @@ def test_leads_without_orders_and_realistic_volumes(exports, profile):
         {"CN", "US", "DE", "GB", "JP", "SG"} if profile == "generic" else {"中国", "美国"}
     )
     assert {o["currency"] for o in orders} == ISO_CURRENCIES
-    assert {o["status"] for o in orders} == (
-        {"completed", "cancelled", "refunded"} if profile == "generic" else {"已完成", "已取消", "已退款"}
-    )
+    # Orders are exported as first recorded (completed); cancellations and refunds come as later versions.
+    statuses = ("completed", "cancelled", "refunded") if profile == "generic" else ("已完成", "已取消", "已退款")
+    assert {o["status"] for o in orders} == {statuses[0]}
+    assert {o["status"] for o in records_of(out, manifest, "orders", "changed_records")} == set(statuses)
 
 
 def test_order_lines_sum_to_order_amounts(exports):
@@ -322,21 +282,6 @@ def test_identity_duplicates_share_email_or_phone_in_another_form(exports, profi
     orders = by_header(*load(out, manifest, main_file(manifest, "orders")), profile, "orders")
     twin_ids = {t["customer_id"] for t in twins}
     assert stats["orders_under_duplicate_id"] == sum(o["customer_id"] in twin_ids for o in orders) > 0
-
-
-def test_re_exported_records_are_later_and_change_one_attribute(exports):
-    out, manifest = exports["zoho", False]
-    for entity, changed_column in (("customers", "owner"), ("orders", "status")):
-        originals = {r[next(iter(r))]: r for r in by_header(*load(out, manifest, f"zoho_{entity}.csv"), "zoho", entity)}
-        changes = by_header(*load(out, manifest, f"zoho_{entity}_changes.csv"), "zoho", entity)
-        assert len(changes) == manifest.changed_records[entity] > 0
-        for change in changes:
-            original = originals[change[next(iter(change))]]
-            assert change["updated_at"] > original["updated_at"]  # same offset, so text order is time order
-            differing = {k for k in change if change[k] != original[k]}
-            assert differing == {"updated_at", changed_column}
-        if entity == "orders":
-            assert {c["status"] for c in changes} == {"Refunded"}
 
 
 def test_progress_is_reported_and_bad_arguments_are_refused(tmp_path):
