@@ -56,8 +56,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.target:  # before the pipeline's imports: the dbt project and the readers pick the engine from it
-        from orchestration.lib.spark_tables import ENV_DBT_TARGET
+        from orchestration.lib.spark_tables import ENV_DBT_TARGET, require_spark_support
 
+        require_spark_support(args.target)  # before anything is created on disk
         os.environ[ENV_DBT_TARGET] = args.target
     from orchestration.lib.as_of import today_in_schedule_timezone
     from orchestration.lib.pipeline import run_dates, run_pipeline
