@@ -65,17 +65,20 @@ def clv_fit_metadata(conn: duckdb.DuckDBPyConnection) -> dict:
         conn,
         f"""
         select model, parameter, value, log_likelihood, n_customers, converged, used_for_scoring, fit_seconds,
-            fit_warnings
+            selection_reason, fit_warnings
         from {CLV_FITS_TABLE} order by model, parameter
         """,
     )
     metadata: dict = {f"{model}.{parameter}": float(value) for model, parameter, value, *_ in rows}
-    for model, _, _, log_likelihood, n_customers, converged, used, seconds, _ in rows:
+    for model, _, _, log_likelihood, n_customers, converged, used, seconds, *_ in rows:
         metadata[f"{model}.log_likelihood"] = float(log_likelihood)
         metadata[f"{model}.n_customers"] = int(n_customers)
         metadata[f"{model}.converged"] = bool(converged)
         metadata[f"{model}.used_for_scoring"] = bool(used)
         metadata[f"{model}.fit_seconds"] = round(float(seconds), 3)
+    reasons = {row[-2] for row in rows if row[-2]}
+    if reasons:
+        metadata["purchase_model_selection"] = dg.MetadataValue.text("; ".join(sorted(reasons)))
     warnings = {row[-1] for row in rows if row[-1]}
     metadata["fit_warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in sorted(warnings)) or "none")
     if not rows:

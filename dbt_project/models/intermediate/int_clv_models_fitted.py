@@ -22,7 +22,8 @@ def model(dbt, session):
     frame = fitted.frame()
     frame = frame.assign(
         as_of_date=as_of_date,
-        selection_reason=frame["model"].map({purchase_model: reason}),
+        # typed as text: null on the Gamma-Gamma rows, and a column of nulls has no type a warehouse can infer
+        selection_reason=frame["model"].map({purchase_model: reason}).astype("string"),
         fit_warnings="; ".join(fitted.warnings),
         fitted_at=datetime.now(UTC).replace(tzinfo=None),
     )
