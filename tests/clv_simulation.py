@@ -75,3 +75,55 @@ def simulate_gamma_gamma_spend(x, p: float, q: float, v: float, seed: int) -> np
     repeat = x > 0
     spend[repeat] = rng.gamma(p * x[repeat], 1.0 / (nu[repeat] * x[repeat]))
     return spend
+
+
+@dataclass(frozen=True)
+class SimulatedPurchaseLog:
+    """Purchase times of simulated customers, in days from a common origin, beyond the as-of date too."""
+
+    customer: np.ndarray  # customer index of each purchase
+    time: np.ndarray  # time of each purchase in days (the first purchase of every customer included)
+    first_day: np.ndarray  # per customer: day of the first purchase
+
+    @property
+    def day(self) -> np.ndarray:
+        """The day of each purchase: two purchases on one day make one purchase day (slightly off-model)."""
+        return np.floor(self.time).astype(int)
+
+
+def simulate_purchase_log(
+    n: int,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    first_day_range: tuple[int, int],
+    end_day: int,
+    seed: int,
+    *,
+    dropout_at_start: bool = False,
+) -> SimulatedPurchaseLog:
+    """Draw n BG/NBD customers (MBG/NBD with ``dropout_at_start``) as dated purchases up to ``end_day``.
+
+    Each customer's first purchase is on a day uniform in ``first_day_range`` (inclusive); while alive they buy
+    as a Poisson process at rate lambda ~ Gamma(r, rate alpha) per day and leave for good right after repeat
+    purchase D ~ Geometric(p), p ~ Beta(a, b) (D - 1 with ``dropout_at_start``, 0 = gone after the first).
+    The process is drawn through ``end_day``: given N ~ Poisson(lambda x span) arrivals, their times are
+    uniform on the span; the customer makes the first min(D, N) of them.
+    """
+    rng = np.random.default_rng(seed)
+    first_day = rng.integers(first_day_range[0], first_day_range[1] + 1, n)
+    rate = rng.gamma(r, 1.0 / alpha, n)
+    dropout = np.clip(rng.beta(a, b, n), 1e-12, 1.0)
+    lifetime_repeats = rng.geometric(dropout) - (1 if dropout_at_start else 0)
+    span = (end_day + 1 - first_day).astype(float)
+    arrivals = rng.poisson(rate * span)
+    owner = np.repeat(np.arange(n), arrivals)
+    times = first_day[owner] + rng.random(owner.size) * span[owner]
+    order = np.lexsort((times, owner))
+    owner, times = owner[order], times[order]
+    position = np.arange(owner.size) - np.repeat(np.cumsum(arrivals) - arrivals, arrivals)
+    kept = position < lifetime_repeats[owner]
+    customer = np.concatenate([np.arange(n), owner[kept]])
+    time = np.concatenate([first_day.astype(float), times[kept]])
+    return SimulatedPurchaseLog(customer=customer, time=time, first_day=first_day)

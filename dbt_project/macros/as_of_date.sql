@@ -15,3 +15,9 @@
         cast('{{ text }}' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#- The backtest's calibration date: backtest_horizon_days before the as-of date. Each run calibrates the models
+    on the state known at the end of that day and compares their predictions with what happened up to as_of. -#}
+{% macro backtest_calibration_date() -%}
+    cast({{ dbt.dateadd('day', -(var('backtest_horizon_days') | int), as_of_date()) }} as date)
+{%- endmacro %}

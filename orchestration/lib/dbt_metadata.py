@@ -5,14 +5,19 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
+from orchestration.lib.backtest_metadata import backtest_metadata
+
 SEGMENTS_KEY = dg.AssetKey(["marts", "customer_segments"])
 SEGMENT_SUMMARY = "marts.segment_summary"
 SEGMENT_DIMENSIONS = ("value_tier", "lifecycle_stage", "rfm_segment", "frequency_tier", "city_tier")
 CLV_KEY = dg.AssetKey(["marts", "customer_clv"])
 CLV_FITS_KEYS = (dg.AssetKey(["intermediate", "int_clv_models_fitted"]), dg.AssetKey(["marts", "clv_model_fits"]))
 CLV_FITS_TABLE = "intermediate.int_clv_models_fitted"
+BACKTEST_KEY = dg.AssetKey(["marts", "model_backtest"])
+BACKTEST_TABLE = "marts.model_backtest"
+BACKTEST_CHOICE_TABLE = "intermediate.int_clv_purchase_models_backtested"
 # Assets whose metadata is read from the database after dbt has finished (more than a row count).
-DEFERRED_METADATA_KEYS = frozenset({SEGMENTS_KEY, CLV_KEY, *CLV_FITS_KEYS})
+DEFERRED_METADATA_KEYS = frozenset({SEGMENTS_KEY, CLV_KEY, *CLV_FITS_KEYS, BACKTEST_KEY})
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
@@ -60,17 +65,20 @@ def clv_fit_metadata(conn: duckdb.DuckDBPyConnection) -> dict:
         conn,
         f"""
         select model, parameter, value, log_likelihood, n_customers, converged, used_for_scoring, fit_seconds,
-            fit_warnings
+            selection_reason, fit_warnings
         from {CLV_FITS_TABLE} order by model, parameter
         """,
     )
     metadata: dict = {f"{model}.{parameter}": float(value) for model, parameter, value, *_ in rows}
-    for model, _, _, log_likelihood, n_customers, converged, used, seconds, _ in rows:
+    for model, _, _, log_likelihood, n_customers, converged, used, seconds, *_ in rows:
         metadata[f"{model}.log_likelihood"] = float(log_likelihood)
         metadata[f"{model}.n_customers"] = int(n_customers)
         metadata[f"{model}.converged"] = bool(converged)
         metadata[f"{model}.used_for_scoring"] = bool(used)
         metadata[f"{model}.fit_seconds"] = round(float(seconds), 3)
+    reasons = {row[-2] for row in rows if row[-2]}
+    if reasons:
+        metadata["purchase_model_selection"] = dg.MetadataValue.text("; ".join(sorted(reasons)))
     warnings = {row[-1] for row in rows if row[-1]}
     metadata["fit_warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in sorted(warnings)) or "none")
     if not rows:
@@ -88,8 +96,12 @@ def clv_score_metadata(conn: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
+def _in_tables(table: str, tables: set) -> bool:
+    return tuple(table.split(".")) in tables
+
+
 def materialization_metadata(conn: duckdb.DuckDBPyConnection, keys: set[dg.AssetKey]) -> dict[dg.AssetKey, dict]:
-    """Per asset key: `dagster/row_count` for tables, plus segment and CLV summaries where they apply."""
+    """Per asset key: `dagster/row_count` for tables, plus segment, CLV and backtest summaries where they apply."""
     tables = _tables(conn)
     metadata: dict[dg.AssetKey, dict] = {
         key: {"dagster/row_count": count} for key, count in _row_counts(conn, keys, tables).items()
@@ -103,4 +115,13 @@ def materialization_metadata(conn: duckdb.DuckDBPyConnection, keys: set[dg.Asset
                 metadata.setdefault(key, {}).update(fits)
     if CLV_KEY in keys and ("marts", "customer_clv") in tables:
         metadata.setdefault(CLV_KEY, {}).update(clv_score_metadata(conn))
+    if BACKTEST_KEY in keys and _in_tables(BACKTEST_TABLE, tables):
+        reason = None
+        if _in_tables(BACKTEST_CHOICE_TABLE, tables):
+            reason = _rows(conn, f"select any_value(selection_reason) from {BACKTEST_CHOICE_TABLE}")[0][0]
+        rows = conn.execute(
+            f"select model, metric, breakdown, breakdown_value, value, is_chosen, calibration_date, horizon_days "
+            f"from {BACKTEST_TABLE}"
+        ).df()
+        metadata.setdefault(BACKTEST_KEY, {}).update(backtest_metadata(rows, reason))
     return metadata

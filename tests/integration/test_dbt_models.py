@@ -8,13 +8,9 @@ than with numbers computed by the models themselves.
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
-import os
-import subprocess
-import sys
+import shutil
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,14 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.lib.ingest.ledger import ensure_ledger
-from orchestration.lib.schema import canonical_schema
 from orchestration.lib.settings import DBT_PROJECT_DIR
+from tests.raw_warehouse import dbt_build, write_raw_database
 
 AS_OF = date(2025, 6, 30)
 REPORTING_CURRENCY = "USD"
 PROFILES = np.array(["generic", "zoho", "fxiaoke"])
-LINEAGE_TYPES = {"_file_id": "integer", "_source_row": "bigint"}
 FIRST_LOAD = datetime(2025, 1, 2, 3, 0)
 SECOND_LOAD = datetime(2025, 6, 1, 3, 0)
 CATEGORIES = np.array(["Hardware", "Software", "Services", "Consumables", "Training"])
@@ -366,47 +360,6 @@ def generate_crm_fixture(persons: int = 240, seed: int = 20250630) -> CrmFixture
     return CrmFixture(tables=tables, record_person=record_person, order_truth=order_truth)
 
 
-def write_raw_database(fixture: CrmFixture, database: Path) -> None:
-    """Create `raw.<entity>` with the canonical columns plus lineage, one accepted ledger file per entity,
-    profile and load, and insert the fixture rows."""
-    database.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(database)) as conn:
-        ensure_ledger(conn)
-        file_id = 0
-        for entity, columns in canonical_schema().items():
-            typed = {c.name: c.data_type for c in columns} | LINEAGE_TYPES
-            conn.execute(
-                f"create or replace table raw.{entity} ("
-                + ", ".join(f'"{name}" {data_type}' for name, data_type in typed.items())
-                + ")"
-            )
-            frame = fixture.tables[entity]
-            for (profile, loaded_at), rows in frame.groupby(["_source_profile", "_loaded_at"], sort=True):
-                file_id += 1
-                name = f"{profile}_{entity}_{loaded_at:%Y%m%d}.csv"
-                conn.execute(
-                    "insert into raw._ingest_ledger (file_id, file_hash, source_file, entity, source_profile, "
-                    "file_format, encoding, rows_in_file, rows_loaded, rows_quarantined, loaded_at, state, "
-                    "state_changed_at, accepted_seq) values (?, ?, ?, ?, ?, 'csv', 'utf-8', ?, ?, 0, ?, 'accepted', "
-                    "?, ?)",
-                    [
-                        file_id,
-                        hashlib.sha256(name.encode()).hexdigest(),
-                        name,
-                        entity,
-                        profile,
-                        len(rows),
-                        len(rows),
-                        loaded_at,
-                        loaded_at,
-                        file_id,
-                    ],
-                )
-                file_rows = rows.assign(_file_id=file_id, _source_row=np.arange(len(rows)) + 2)
-                loaded = file_rows.reindex(columns=list(typed))  # noqa: F841 (scanned by DuckDB)
-                conn.execute(f"insert into raw.{entity} by name select * from loaded")
-
-
 # ---------------------------------------------------------------------------------------------
 # The build and its checks
 
@@ -418,46 +371,14 @@ class BuiltWarehouse:
     run_results: dict
 
 
-def _dbt_executable() -> str:
-    return str(Path(sys.executable).with_name("dbt"))
-
-
-def _dbt_build(root: Path, database: Path, selection: list[str]) -> dict:
-    env = os.environ | {"CLIENTELE_WAREHOUSE": str(database.parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    completed = subprocess.run(
-        [
-            _dbt_executable(),
-            "build",
-            *selection,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(root / "target"),
-            "--log-path",
-            str(root / "logs"),
-            "--vars",
-            json.dumps({"as_of_date": AS_OF.isoformat()}),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-2000:]
-    return json.loads((root / "target" / "run_results.json").read_text(encoding="utf-8"))
-
-
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     """A raw database from the fixture generator, built by a real `dbt build` as of AS_OF (CLV included)."""
     root = tmp_path_factory.mktemp("dbt_build")
     fixture = generate_crm_fixture()
     database = root / "warehouse" / "clientele.duckdb"
-    write_raw_database(fixture, database)
-    run_results = _dbt_build(root, database, [])
+    write_raw_database(fixture.tables, database)
+    run_results = dbt_build(root, database, AS_OF)
     return BuiltWarehouse(database=database, fixture=fixture, run_results=run_results)
 
 
@@ -584,26 +505,105 @@ def test_clv_summary_matches_purchase_history(warehouse: BuiltWarehouse):
     assert (clv.loc[clv["frequency"] == 0, "monetary"] == 0).all()
 
 
+@pytest.mark.slow
 def test_clv_marts_join_the_calibration_set_and_feed_segments_and_risk(warehouse: BuiltWarehouse):
     scores = _query(warehouse, "select * from marts.customer_clv")
     calibration = _query(warehouse, "select customer_key, frequency from intermediate.int_customers_summarized_for_clv")
     assert set(scores["customer_key"]) == set(calibration["customer_key"])
     assert scores["clv"].map(float).map(np.isfinite).all()
     assert (scores["clv"].map(float) >= 0).all()
-    assert set(scores["clv_method"]) <= {"bg_nbd_gamma_gamma", "historical"}
-    segments = _query(warehouse, "select customer_key, clv_tier from marts.customer_segments")
-    joined = segments.merge(scores[["customer_key", "clv_tier"]], on="customer_key", how="left", suffixes=("", "_clv"))
+    assert set(scores["clv_method"]) <= {"bg_nbd_gamma_gamma", "mbg_nbd_gamma_gamma", "historical"}
+    assert scores["churn_probability"].between(0, 1).all()
+    segments = _query(warehouse, "select customer_key, clv_tier, churn_probability from marts.customer_segments")
+    joined = segments.merge(scores, on="customer_key", how="left", suffixes=("", "_clv"))
     assert (joined["clv_tier"] == joined["clv_tier_clv"].fillna("none")).all()
+    assert joined["churn_probability"].equals(joined["churn_probability_clv"])
     risk = _query(
         warehouse,
         """
-        select risk.value_at_risk, risk.value_at_risk_basis, clv.clv, clv.clv_method, seg.trailing_12m_net_revenue
+        select risk.*, clv.churn_probability as clv_churn_probability, seg.trailing_12m_net_revenue
         from marts.churn_risk as risk
         inner join marts.customer_segments as seg using (customer_key)
-        left join marts.customer_clv as clv using (customer_key)
+        inner join marts.customer_clv as clv using (customer_key)
         """,
     )
-    modelled = risk["clv_method"] == "bg_nbd_gamma_gamma"
-    assert (risk.loc[modelled, "value_at_risk"] == risk.loc[modelled, "clv"]).all()
-    assert (risk.loc[~modelled, "value_at_risk"] == risk.loc[~modelled, "trailing_12m_net_revenue"]).all()
-    assert set(risk.loc[modelled, "value_at_risk_basis"]) <= {"clv"}
+    assert len(risk) > 0
+    assert set(risk["lifecycle_stage"]) <= {"new", "active", "at_risk", "reactivated"}
+    assert (risk["churn_probability"] == risk["clv_churn_probability"]).all()
+    assert (risk["customer_value"] == risk["trailing_12m_net_revenue"]).all()
+    expected_loss = (risk["churn_probability"] * risk["customer_value"].astype(float)).round(2)
+    assert np.allclose(risk["expected_value_lost"].astype(float), expected_loss, atol=0.011)
+    # listed for a likely churn or a severe reason; overdue or declining spend alone lists nobody
+    assert (risk["is_churn_likely"] | risk["is_detractor"] | risk["has_unresolved_tickets"]).all()
+    assert (risk["is_churn_likely"] == (risk["churn_probability"] > 0.7)).all()
+    assert risk.sort_values("churn_risk_rank")["expected_value_lost"].is_monotonic_decreasing
+
+
+def _truth_purchase_days(fixture: CrmFixture, start: date, end: date) -> pd.Series:
+    """Distinct completed-order days in (start, end] per true person."""
+    truth = fixture.order_truth
+    window = truth[(truth["status"] == "completed") & (truth["order_date"] > start) & (truth["order_date"] <= end)]
+    return window.groupby("person")["order_date"].nunique()
+
+
+@pytest.mark.slow
+def test_the_backtest_calibrates_on_the_state_known_at_its_calibration_date(
+    warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory
+):
+    """The backtest's customers as of as_of - 90 days equal a build of the project as of that date (same
+    macros, point in time), and their holdout purchase days are the true ones."""
+    backtest = _query(warehouse, "select * from intermediate.int_customers_summarized_for_backtest")
+    calibration_date = AS_OF - timedelta(days=90)
+    assert set(backtest["calibration_date"].dt.date) == {calibration_date}
+
+    root = tmp_path_factory.mktemp("dbt_build_at_calibration_date")
+    database = root / "warehouse" / "clientele.duckdb"
+    database.parent.mkdir()
+    shutil.copy(warehouse.database, database)
+    selection = ["+int_customers_summarized_for_clv", "+int_customers_lifecycle_staged", "+int_customers_value_tiered"]
+    dbt_build(root, database, calibration_date, ["--select", *selection])
+    with duckdb.connect(str(database), read_only=True) as conn:
+        then = conn.execute(
+            """
+            select summary.*, lifecycle.lifecycle_stage, tiers.value_tier
+            from intermediate.int_customers_summarized_for_clv as summary
+            inner join intermediate.int_customers_lifecycle_staged as lifecycle using (customer_key)
+            inner join intermediate.int_customers_value_tiered as tiers using (customer_key)
+            """
+        ).df()
+    columns = ["frequency", "recency", "t", "monetary", "historical_revenue", "lifecycle_stage", "value_tier"]
+    assert len(then) == len(backtest) > 0
+    pd.testing.assert_frame_equal(
+        backtest.set_index("customer_key")[columns].sort_index(),
+        then.set_index("customer_key")[columns].sort_index(),
+        check_dtype=False,
+    )
+
+    records = _query(
+        warehouse,
+        "select source_profile, customer_id, customer_key from intermediate.int_customer_records_resolved_for_backtest",
+    )
+    person_of = records.merge(warehouse.fixture.record_person, on=["source_profile", "customer_id"])
+    person_of = person_of.drop_duplicates("customer_key").set_index("customer_key")["person"]
+    expected = _truth_purchase_days(warehouse.fixture, calibration_date, AS_OF)
+    actual = backtest.set_index("customer_key")["holdout_purchase_days"]
+    expected = expected.reindex(person_of.reindex(actual.index)).fillna(0).to_numpy()
+    assert actual.sum() > 0
+    assert (actual.to_numpy() == expected).all()
+
+
+@pytest.mark.slow
+def test_model_backtest_reports_what_happened_per_stage_and_the_choice(warehouse: BuiltWarehouse):
+    backtest = _query(warehouse, "select * from marts.model_backtest")
+    customers = _query(warehouse, "select * from intermediate.int_customers_summarized_for_backtest")
+    overall = backtest[backtest["model"].isna() & backtest["breakdown"].isna()].set_index("metric")["value"]
+    assert overall["n_customers"] == len(customers)
+    stages = backtest[backtest["model"].isna() & (backtest["breakdown"] == "lifecycle_stage")]
+    shares = stages[stages["metric"] == "observed_purchase_share"].set_index("breakdown_value")["value"]
+    expected = (customers["holdout_purchase_days"] > 0).groupby(customers["lifecycle_stage"]).mean()
+    assert np.allclose(shares.sort_index(), expected.sort_index())
+    # the fixture's buyers never leave, so neither purchase model identifies its dropout: no model is chosen,
+    # customer_clv falls back and clv_model_fits says why the purchase model is BG/NBD
+    assert not backtest["is_chosen"].any()
+    reasons = _query(warehouse, "select distinct selection_reason from marts.clv_model_fits where model = 'bg_nbd'")
+    assert reasons["selection_reason"].str.startswith("the backtest chose no model").all()

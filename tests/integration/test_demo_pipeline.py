@@ -158,11 +158,22 @@ def test_dbt_assets_carry_row_counts_and_checks_target_this_runs_materialization
             (count,) = conn.execute(f'select count(*) from "{key.path[0]}"."{key.path[1]}"').fetchone()
             assert metadata["dagster/row_count"].value == count, key
     assert "segment_sizes" in materializations[dg.AssetKey(["marts", "customer_segments"])]
-    assert "bg_nbd.r" in materializations[dg.AssetKey(["marts", "clv_model_fits"])]
+    fits = materializations[dg.AssetKey(["marts", "clv_model_fits"])]
+    assert "bg_nbd.r" in fits or "mbg_nbd.r" in fits
+    backtest = materializations[dg.AssetKey(["marts", "model_backtest"])]
+    assert {"chosen_model", "backtest", "calibration", "purchase_rates", "churn_list", "churn_auc"} <= set(backtest)
+    assert backtest["chosen_model"].value in {"bg_nbd", "mbg_nbd"}
+    assert f"{backtest['chosen_model'].value}.r" in fits
 
     evaluations = [event.event_specific_data for event in events if event.event_type_value == "ASSET_CHECK_EVALUATION"]
     dbt_checks = [e for e in evaluations if len(e.asset_key.path) == 2]
     assert len(dbt_checks) >= 100
+    backtest_checks = {e.check_name for e in dbt_checks if e.asset_key == dg.AssetKey(["marts", "model_backtest"])}
+    assert {
+        "backtest_churn_auc_above_minimum",
+        "backtest_aggregate_error_within_bounds",
+        "backtest_lifecycle_stages_monotone",
+    } <= backtest_checks
     for evaluation in dbt_checks:  # each dbt test judged the table this run built, not an earlier one
         assert evaluation.target_materialization_data is not None, evaluation.check_name
         assert evaluation.target_materialization_data.run_id == outcome.run_id, evaluation.check_name

@@ -24,10 +24,12 @@ import pytest
 
 from clientele_demo import generate_demo_exports
 from orchestration.defs.ingest import crm_export_files, raw_assets
+from orchestration.defs.quality import quality_definitions
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_project import build_command
 from orchestration.lib.lake import RAW_LAKE_SCHEMA, is_landed
 from orchestration.lib.publish import PUBLISH_LOG, PublishRequest, publish_marts
+from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.schema import ENTITIES
 from orchestration.lib.settings import WarehousePaths
 from orchestration.lib.spark_tables import ENV_DBT_TARGET, spark_tables
@@ -89,7 +91,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     for profile in ("generic", "fxiaoke"):
         generate_demo_exports(inbox / profile, 120, seed=5, profile=profile, defects=True, end_date=AS_OF)
     warehouse = WarehouseResource(inbox_dir=str(inbox), warehouse_dir=str(paths.warehouse_dir), land_lake=True)
-    ingest = dg.materialize([crm_export_files, *raw_assets], resources={"warehouse": warehouse})
+    # the raw gate accepts the files (staging reads accepted files only) and lands the ledger's states in the lake
+    (raw_gate,) = [c for c in quality_definitions().asset_checks if c.node_def.name == "raw_export_checks"]
+    ingest = dg.materialize(
+        [crm_export_files, *raw_assets, raw_gate],
+        resources={"warehouse": warehouse},
+        tags={AS_OF_TAG: AS_OF.isoformat()},
+    )
     assert ingest.success
     duckdb_results = _dbt_build(root, paths, "duckdb")
     spark_results = _dbt_build(root, paths, "spark")

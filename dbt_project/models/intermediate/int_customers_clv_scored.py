@@ -1,4 +1,5 @@
-"""Per-customer CLV from the stored fits: P(alive), expected purchases and spend, discounted CLV, tier."""
+"""Per-customer CLV and churn from the stored fits: P(alive), expected purchases and spend, discounted CLV, tier,
+and the probability of no purchase in the next churn_horizon_days."""
 
 from clientele_clv import ClvFits, score_customers
 from orchestration.lib.dbt_python import model_result, relation_to_arrow
@@ -15,5 +16,6 @@ def model(dbt, session):
         horizon_months=int(dbt.config.get("clv_horizon_months")),
         monthly_discount_rate=float(dbt.config.get("clv_monthly_discount_rate")),
         fitted=ClvFits.from_frame(fits),
+        churn_horizon_days=float(dbt.config.get("churn_horizon_days")),
     )
     return model_result(session, result.scores.assign(as_of_date=as_of_date))

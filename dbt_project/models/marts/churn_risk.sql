@@ -1,11 +1,15 @@
-{#- Early warning: current customers (new, active, at_risk or reactivated) with at least one reason,
-    ranked by value at risk (CLV where the models
-    were usable, else trailing-12-month net revenue). Reasons:
-      overdue             at_risk stage: no purchase for longer than at_risk_after_days (own rhythm)
+{#- Churn warning list: current customers (lifecycle stage in churn_risk_lifecycle_stages) whose churn_probability (no
+    purchase in the next churn_horizon_days, from the purchase model chosen by the backtest) is above
+    churn_probability_threshold, or with a severe reason: a detractor answer or a ticket left open. Ranked by
+    expected_value_lost = churn_probability x the customer's value (trailing-12-month net revenue: what their
+    leaving would stop; CLV would count the departure twice, being already weighted by P(alive)). Reasons:
+      likely_to_churn     churn_probability above churn_probability_threshold
+      overdue             at_risk stage: no purchase for longer than at_risk_after_days
       declining_spend     net revenue of the last churn_spend_window_days days is at least
                           churn_spend_decline_share below the window before (which had revenue)
       detractor           latest NPS answer in the satisfaction window is 0-6
-      unresolved_tickets  a ticket open at as_of was opened more than churn_ticket_open_days ago -#}
+      unresolved_tickets  a ticket open at as_of was opened more than churn_ticket_open_days ago
+    overdue and declining_spend explain a listed customer; alone they do not list one. -#}
 with
 
 segments as (
@@ -41,7 +45,6 @@ tickets as (
 clv as (
 
     select * from {{ ref('customer_clv') }}
-    where clv_method = 'bg_nbd_gamma_gamma'
 
 ),
 
@@ -53,8 +56,10 @@ flagged as (
         segments.owner,
         segments.value_tier,
         segments.lifecycle_stage,
-        coalesce(clv.clv, segments.trailing_12m_net_revenue) as value_at_risk,
-        case when clv.clv is null then 'trailing_12m_revenue' else 'clv' end as value_at_risk_basis,
+        clv.churn_probability,
+        clv.churn_method,
+        segments.trailing_12m_net_revenue as customer_value,
+        clv.churn_probability * segments.trailing_12m_net_revenue as expected_value_lost,
         segments.days_since_last_purchase,
         segments.at_risk_after_days,
         purchases.net_revenue_last_spend_window,
@@ -62,6 +67,7 @@ flagged as (
         satisfaction.latest_nps_score,
         segments.recommended_action,
         coalesce(tickets.overdue_open_ticket_count, 0) as overdue_open_ticket_count,
+        clv.churn_probability > {{ var('churn_probability_threshold') }} as is_churn_likely,
         segments.lifecycle_stage = 'at_risk' as is_overdue,
         (
             purchases.net_revenue_prior_spend_window > 0
@@ -76,13 +82,13 @@ flagged as (
         on segments.customer_key = customers.customer_key
     inner join purchases
         on segments.customer_key = purchases.customer_key
+    inner join clv
+        on segments.customer_key = clv.customer_key
     left join satisfaction
         on segments.customer_key = satisfaction.customer_key
     left join tickets
         on segments.customer_key = tickets.customer_key
-    left join clv
-        on segments.customer_key = clv.customer_key
-    where segments.lifecycle_stage in ('new', 'active', 'at_risk', 'reactivated')
+    where segments.lifecycle_stage in ({{ quoted_list(var('churn_risk_lifecycle_stages')) }})
 
 ),
 
@@ -91,20 +97,22 @@ at_risk as (
     select
         *,
         {{ dbt.concat([
+            "case when is_churn_likely then ',likely_to_churn' else '' end",
             "case when is_overdue then ',overdue' else '' end",
             "case when is_spend_declining then ',declining_spend' else '' end",
             "case when is_detractor then ',detractor' else '' end",
             "case when has_unresolved_tickets then ',unresolved_tickets' else '' end",
         ]) }} as reason_list,
         (
-            case when is_overdue then 1 else 0 end
+            case when is_churn_likely then 1 else 0 end
+            + case when is_overdue then 1 else 0 end
             + case when is_spend_declining then 1 else 0 end
             + case when is_detractor then 1 else 0 end
             + case when has_unresolved_tickets then 1 else 0 end
         ) as reason_count
 
     from flagged
-    where is_overdue or is_spend_declining or is_detractor or has_unresolved_tickets
+    where is_churn_likely or is_detractor or has_unresolved_tickets
 
 ),
 
@@ -113,13 +121,17 @@ final as (
     select
         cast(customer_key as {{ dbt.type_string() }}) as customer_key,
         cast(
-            row_number() over (order by value_at_risk desc, reason_count desc, customer_key asc)
+            row_number()
+                over (order by expected_value_lost desc, churn_probability desc, reason_count desc, customer_key asc)
             as {{ dbt.type_bigint() }}
         ) as churn_risk_rank,
-        cast(value_at_risk as {{ type_money() }}) as value_at_risk,
-        cast(value_at_risk_basis as {{ dbt.type_string() }}) as value_at_risk_basis,
+        cast(churn_probability as {{ type_double() }}) as churn_probability,
+        cast(churn_method as {{ dbt.type_string() }}) as churn_method,
+        cast(customer_value as {{ type_money() }}) as customer_value,
+        cast(expected_value_lost as {{ type_money() }}) as expected_value_lost,
         cast(substring(reason_list, 2) as {{ dbt.type_string() }}) as reason_codes,
         cast(reason_count as {{ dbt.type_int() }}) as reason_count,
+        cast(is_churn_likely as {{ dbt.type_boolean() }}) as is_churn_likely,
         cast(is_overdue as {{ dbt.type_boolean() }}) as is_overdue,
         cast(is_spend_declining as {{ dbt.type_boolean() }}) as is_spend_declining,
         cast(is_detractor as {{ dbt.type_boolean() }}) as is_detractor,

@@ -66,6 +66,7 @@ segmented as (
         rfm.rfm_segment,
         clv.clv,
         coalesce(clv.clv_tier, 'none') as clv_tier,
+        clv.churn_probability,
         (
             customers.customer_type in ({{ quoted_list(var('key_account_customer_types')) }})
             and value_tiers.value_tier in ({{ quoted_list(var('key_account_value_tiers')) }})
@@ -112,6 +113,7 @@ final as (
         cast(segmented.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(segmented.clv as {{ type_money() }}) as clv,
         cast(segmented.clv_tier as {{ dbt.type_string() }}) as clv_tier,
+        cast(segmented.churn_probability as {{ type_double() }}) as churn_probability,
         cast(
             segmented.is_key_account_by_tier or segmented.is_key_account_by_revenue as {{ dbt.type_boolean() }}
         ) as is_key_account,

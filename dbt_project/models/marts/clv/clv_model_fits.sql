@@ -17,6 +17,7 @@ renamed as (
         cast(n_customers as bigint) as n_customers,
         cast(converged as boolean) as converged,
         cast(used_for_scoring as boolean) as used_for_scoring,
+        cast(selection_reason as {{ dbt.type_string() }}) as selection_reason,
         cast(fitted_at as timestamp) as fitted_at
 
     from fits

@@ -22,7 +22,9 @@ renamed as (
         cast(expected_avg_order_value as {{ type_money() }}) as expected_avg_order_value,
         cast(clv as {{ type_money() }}) as clv,
         cast(clv_tier as {{ dbt.type_string() }}) as clv_tier,
-        cast(clv_method as {{ dbt.type_string() }}) as clv_method
+        cast(clv_method as {{ dbt.type_string() }}) as clv_method,
+        cast(churn_probability as {{ type_double() }}) as churn_probability,
+        cast(churn_method as {{ dbt.type_string() }}) as churn_method
 
     from scores
 
