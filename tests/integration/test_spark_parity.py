@@ -29,7 +29,6 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_project import build_command
 from orchestration.lib.lake import RAW_LAKE_SCHEMA, is_landed
 from orchestration.lib.publish import PUBLISH_LOG, PublishRequest, publish_marts
-from orchestration.lib.run_tags import AS_OF_TAG
 from orchestration.lib.schema import ENTITIES
 from orchestration.lib.settings import WarehousePaths
 from orchestration.lib.spark_tables import ENV_DBT_TARGET, spark_tables
@@ -96,7 +95,6 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     ingest = dg.materialize(
         [crm_export_files, *raw_assets, raw_gate],
         resources={"warehouse": warehouse},
-        tags={AS_OF_TAG: AS_OF.isoformat()},
     )
     assert ingest.success
     duckdb_results = _dbt_build(root, paths, "duckdb")
