@@ -50,10 +50,12 @@ DEFAULT_PURCHASE_MODEL = BG_NBD
 
 @dataclass(frozen=True)
 class ChurnList:
-    """Who a churn warning list may hold (a boolean per customer) and the churn probability it lists above."""
+    """Who a churn warning list may hold (a boolean per customer), the churn probability it lists above, and the
+    largest share of the eligible customers it lists (the most likely first)."""
 
     eligible: np.ndarray
     threshold: float
+    max_share: float = 1.0
 
 
 def _row(model: str | None, metric: str, value: float, breakdown: str | None = None, group: str | None = None):
@@ -98,7 +100,11 @@ def _churn_list_rows(customers: pd.DataFrame, churn_list: ChurnList, model: str)
         predicted_no_purchase=lambda frame: 1.0 - frame["purchase_probability"],
         no_purchase=lambda frame: 1.0 - frame["bought"],
     )
-    listed = np.where(eligible["predicted_no_purchase"] > churn_list.threshold, "listed", "not_listed")
+    # ties broken by position, as churn_risk breaks them by customer key: the capacity is exact
+    rank = eligible["predicted_no_purchase"].rank(method="first", ascending=False).to_numpy()
+    capacity = churn_list.max_share * len(eligible)
+    above = eligible["predicted_no_purchase"].to_numpy() > churn_list.threshold
+    listed = np.where(above & (rank <= capacity), "listed", "not_listed")
     table = eligible.groupby(listed, sort=True).agg(
         n_customers=("actual", "size"),
         mean_predicted_no_purchase=("predicted_no_purchase", "mean"),

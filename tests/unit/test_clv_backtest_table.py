@@ -146,3 +146,28 @@ def test_the_dagster_metadata_shows_the_backtest_a_calibration_chart_and_plottab
     nothing = rows[rows["model"].isna() & rows["breakdown"].isna()].assign(is_chosen=False)
     bare = backtest_metadata(nothing, "no purchase model has a usable fit")
     assert bare["chosen_model"].value == "none" and "backtest" not in bare
+
+
+def test_a_churn_list_with_a_capacity_lists_only_the_most_likely_above_the_threshold(simulated):
+    sim, groups, eligible, report, _ = simulated
+    params = report.models[report.chosen].fit.params
+    probability = clv.churn_probability(report.chosen, params, sim.x, sim.t_x, sim.T, HORIZON)
+    above = eligible & (probability > THRESHOLD)
+    max_share = 0.5 * above.sum() / eligible.sum()  # half of those above the threshold fit
+    table = backtest_table(
+        report,
+        sim.x,
+        sim.t_x,
+        sim.T,
+        sim.holdout_purchases,
+        groups,
+        ("value_tier", "lifecycle_stage"),
+        ChurnList(eligible, THRESHOLD, max_share),
+    )
+    capacity = int(np.floor(max_share * eligible.sum()))
+    assert _value(table, report.chosen, "n_customers", "churn_list", "listed") == capacity
+    cutoff = np.sort(probability[eligible])[::-1][capacity - 1]
+    listed_share = _value(table, report.chosen, "mean_predicted_no_purchase", "churn_list", "listed")
+    assert listed_share >= cutoff and listed_share == pytest.approx(
+        np.sort(probability[eligible])[::-1][:capacity].mean()
+    )

@@ -1,9 +1,11 @@
 {#- Churn warning list: current customers (lifecycle stage in churn_risk_lifecycle_stages) whose churn_probability (no
     purchase in the next churn_horizon_days, from the purchase model chosen by the backtest) is above
-    churn_probability_threshold, or with a severe reason: a detractor answer or a ticket left open. Ranked by
+    churn_probability_threshold (at most churn_list_max_share of current customers on probability alone, the
+    most likely first: a list the team can work, also where most customers are slow buyers), or with a severe
+    reason: a detractor answer or a ticket left open. Ranked by
     expected_value_lost = churn_probability x the customer's value (trailing-12-month net revenue: what their
     leaving would stop; CLV would count the departure twice, being already weighted by P(alive)). Reasons:
-      likely_to_churn     churn_probability above churn_probability_threshold
+      likely_to_churn     churn_probability above churn_probability_threshold, within the list's capacity
       overdue             at_risk stage: no purchase for longer than at_risk_after_days
       declining_spend     net revenue of the last churn_spend_window_days days is at least
                           churn_spend_decline_share below the window before (which had revenue)
@@ -67,7 +69,9 @@ flagged as (
         satisfaction.latest_nps_score,
         segments.recommended_action,
         coalesce(tickets.overdue_open_ticket_count, 0) as overdue_open_ticket_count,
-        clv.churn_probability > {{ var('churn_probability_threshold') }} as is_churn_likely,
+        clv.churn_probability > {{ var('churn_probability_threshold') }}
+        and row_number() over (order by clv.churn_probability desc, segments.customer_key asc)
+        <= {{ var('churn_list_max_share') }} * count(*) over () as is_churn_likely,
         segments.lifecycle_stage = 'at_risk' as is_overdue,
         (
             purchases.net_revenue_prior_spend_window > 0

@@ -27,6 +27,7 @@ def model(dbt, session):
     churn_list = ChurnList(
         eligible=customers["lifecycle_stage"].isin(list(dbt.config.get("churn_risk_lifecycle_stages"))).to_numpy(),
         threshold=float(dbt.config.get("churn_probability_threshold")),
+        max_share=float(dbt.config.get("churn_list_max_share")),
     )
     table = backtest_table(report, frequency, recency, t, holdout, customers, GROUP_COLUMNS, churn_list)
     return model_result(session, table)
