@@ -24,7 +24,7 @@ define sync
 	touch $@
 endef
 
-.PHONY: run test ui lint bench spark clean
+.PHONY: run test test-unit ui lint bench spark clean
 
 $(CORE): pyproject.toml uv.lock
 	$(call sync,--inexact)
@@ -44,6 +44,10 @@ run: $(CORE)
 
 test: $(FULL)
 	$(BIN)/python -m pytest
+
+# the fast loop: no dbt build, no pipeline run, no browser
+test-unit: $(DEV)
+	$(BIN)/python -m pytest tests/unit -m "not slow"
 
 spark: $(SPARK)
 
