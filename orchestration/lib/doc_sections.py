@@ -155,7 +155,9 @@ class GeneratedSection:
 
 
 SECTIONS = (
-    GeneratedSection("mart-contract", PROJECT_ROOT / "docs" / "marts.md", lambda: contract_markdown(contracted_marts())),
+    GeneratedSection(
+        "mart-contract", PROJECT_ROOT / "docs" / "marts.md", lambda: contract_markdown(contracted_marts())
+    ),
     GeneratedSection("settings", PROJECT_ROOT / "docs" / "configuration.md", settings_markdown),
     GeneratedSection("benchmark", PROJECT_ROOT / "benchmarks" / "README.md", benchmark_markdown),
 )

@@ -1,25 +1,71 @@
-"""The README's generated sections (mart contract, settings) must not drift from their sources."""
+"""The generated documentation sections (mart contract, settings, benchmark) must not drift from their sources."""
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-from orchestration.lib.readme_sections import (
+from orchestration.lib.doc_sections import (
     DBT_PROJECT_FILE,
-    README,
+    SECTIONS,
+    GeneratedSection,
     contract_markdown,
     contracted_marts,
-    readme_with_sections,
+    refreshed_files,
     settings_markdown,
+    write_doc_sections,
 )
-from orchestration.lib.settings import dbt_vars
+from orchestration.lib.settings import PROJECT_ROOT, dbt_vars
 
 
-def test_readme_sections_match_their_sources():
-    current = README.read_text(encoding="utf-8")
-    assert readme_with_sections(current) == current, (
-        "README is stale: run `python -m orchestration.lib.readme_sections`"
+@pytest.mark.parametrize(
+    "path", sorted({section.path for section in SECTIONS}), ids=lambda path: str(path.relative_to(PROJECT_ROOT))
+)
+def test_generated_sections_match_their_sources(path: Path):
+    current, updated = refreshed_files()[path]
+    assert updated == current, (
+        f"{path.relative_to(PROJECT_ROOT)} is stale: run `python -m orchestration.lib.doc_sections`"
     )
+
+
+def test_each_generated_section_lives_in_one_documentation_file_only():
+    documents = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+    documents += [section.path for section in SECTIONS if section.path not in documents]
+    for section in SECTIONS:
+        name_marker = f"<!-- {section.name}:begin"
+        holders = [doc for doc in documents if name_marker in doc.read_text(encoding="utf-8")]
+        assert holders == [section.path], f"{section.name} is in {holders}, expected only in {section.path}"
+
+
+def test_a_stale_section_is_rewritten_in_its_own_file_and_nowhere_else(tmp_path: Path):
+    first, second = tmp_path / "first.md", tmp_path / "second.md"
+    sections = (
+        GeneratedSection("alpha", first, lambda: "new alpha"),
+        GeneratedSection("beta", first, lambda: "new beta"),
+        GeneratedSection("gamma", second, lambda: "new gamma"),
+    )
+    alpha, beta, gamma = (section.markers for section in sections)
+    first.write_text(f"# First\n{alpha[0]}\nold\n{alpha[1]}\ntext\n{beta[0]}\nnew beta\n{beta[1]}\n", encoding="utf-8")
+    second.write_text(f"# Second\n{gamma[0]}\nnew gamma\n{gamma[1]}\n", encoding="utf-8")
+    second_before = second.read_text(encoding="utf-8")
+
+    assert {path: current != updated for path, (current, updated) in refreshed_files(sections).items()} == {
+        first: True,
+        second: False,
+    }
+    assert write_doc_sections(sections) == [first]
+    assert first.read_text(encoding="utf-8") == (
+        f"# First\n{alpha[0]}\nnew alpha\n{alpha[1]}\ntext\n{beta[0]}\nnew beta\n{beta[1]}\n"
+    )
+    assert second.read_text(encoding="utf-8") == second_before
+    assert write_doc_sections(sections) == []
+
+
+def test_a_file_without_its_markers_is_an_error(tmp_path: Path):
+    orphan = tmp_path / "orphan.md"
+    orphan.write_text("# No markers\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"orphan\.md needs exactly one"):
+        refreshed_files((GeneratedSection("alpha", orphan, lambda: "body"),))
 
 
 def test_every_setting_is_in_the_settings_table():
