@@ -1,6 +1,7 @@
 """Write-audit-publish end to end: a good run publishes; an export that breaks a blocking rule fails the run,
 leaves the last good publication byte for byte, and is held: a re-run and a run with an unrelated clean file
-fail on it, naming it, until an operator unloads it; a BI reader holding the published file open read-write
+fail on it, naming it, and so do the runs the inbox sensor and the nightly schedule ask for, until an operator
+unloads it; a BI reader holding the published file open read-write
 (the `duckdb` CLI's default) neither blocks nor breaks a later run, and keeps reading what it opened."""
 
 import hashlib
@@ -9,13 +10,17 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from clientele_demo import generate_demo_exports
+from orchestration.definitions import defs
+from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.sensors import inbox_sensor
 from orchestration.lib.files import unload_file
 from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
 from orchestration.lib.runs.failures import FAILURE_LOG
@@ -37,6 +42,30 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _requested_run(request: dg.RunRequest, inbox: Path, warehouse: Path) -> PipelineOutcome:
+    """Execute what a sensor or schedule asked for: its job, as of its partition."""
+    assert request.partition_key, request
+    as_of = date.fromisoformat(request.partition_key)
+    return run_pipeline(
+        inbox=inbox, warehouse=warehouse, as_of=as_of, job_name=request.job_name or "full_refresh", echo=lambda _: None
+    )
+
+
+def _sensor_request(inbox: Path, warehouse: Path) -> dg.RunRequest:
+    resource = WarehouseResource(inbox_dir=str(inbox), warehouse_dir=str(warehouse))
+    with dg.build_sensor_context(resources={"warehouse": resource}) as context:
+        request = inbox_sensor(context)
+    assert isinstance(request, dg.RunRequest), request
+    return request
+
+
+def _schedule_request(day: date) -> dg.RunRequest:
+    schedule = defs().resolve_schedule_def("nightly_refresh")
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(day.year, day.month, day.day, 2, tzinfo=UTC))
+    (request,) = schedule.evaluate_tick(context).run_requests
+    return request
+
+
 def _orders(prefix: str, n: int, amount: str) -> list[list[str]]:
     return [[f"{prefix}{i}", "CUS-00000001", "2026-05-01", amount, "USD", "completed", "web", ""] for i in range(n)]
 
@@ -50,6 +79,8 @@ class Runs:
     bad_published_hash_after: str
     rerun: PipelineOutcome
     unrelated: PipelineOutcome
+    from_sensor: PipelineOutcome
+    from_schedule: PipelineOutcome
     unload_message: str
     with_reader: PipelineOutcome
     reader_output: list[str]
@@ -79,6 +110,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         (inbox / "late_orders.csv").unlink()
         write_csv(inbox / "later_orders.csv", ORDER_HEADER, _orders("OK", 40, "25.00"))
         unrelated = run()
+        write_csv(inbox / "sensor_orders.csv", ORDER_HEADER, _orders("SENSED", 5, "15.00"))
+        from_sensor = _requested_run(_sensor_request(inbox, warehouse), inbox, warehouse)
+        from_schedule = _requested_run(_schedule_request(AS_OF), inbox, warehouse)
         unloaded = unload_file(
             warehouse, "late_orders.csv", reason="negative amounts, re-export requested", actor="test"
         )
@@ -96,6 +130,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         after,
         rerun,
         unrelated,
+        from_sensor,
+        from_schedule,
         unloaded,
         with_reader,
         output.split(),
@@ -128,7 +164,7 @@ def test_a_blocking_check_fails_the_run_and_keeps_the_last_publication(runs: Run
 
 @pytest.mark.slow
 def test_the_held_file_fails_every_later_run_until_an_operator_unloads_it(runs: Runs):
-    for later in (runs.rerun, runs.unrelated):
+    for later in (runs.rerun, runs.unrelated, runs.from_sensor, runs.from_schedule):
         assert not later.success and not later.published, later.summary()
         assert any("raw_orders / gx_column_values_to_be_between__amount" in c for c in later.failed_checks)
         assert "late_orders.csv" in later.summary()
@@ -136,14 +172,15 @@ def test_the_held_file_fails_every_later_run_until_an_operator_unloads_it(runs: 
     with duckdb.connect(str(runs.paths.working_db), read_only=True) as conn:
         states = dict(conn.execute("select source_file, state from raw._ingest_ledger").fetchall())
         actions = conn.execute("select action, source_file, reason, actor from raw._ledger_actions").fetchall()
-    assert states["late_orders.csv"] == "unloaded" and states["later_orders.csv"] == "accepted"
+    assert states["late_orders.csv"] == "unloaded"
+    assert states["later_orders.csv"] == states["sensor_orders.csv"] == "accepted"
     assert actions == [("unload", "late_orders.csv", "negative amounts, re-export requested", "test")]
     with duckdb.connect(str(runs.paths.published_db), read_only=True) as conn:
         published = conn.execute(
-            "select count(*) filter (where order_id like 'BAD%'), count(*) filter (where order_id like 'OK%') "
-            "from marts.orders"
+            "select count(*) filter (where order_id like 'BAD%'), count(*) filter (where order_id like 'OK%'), "
+            "count(*) filter (where order_id like 'SENSED%') from marts.orders"
         ).fetchall()
-    assert published == [(0, 40)]
+    assert published == [(0, 40, 5)]
 
 
 @pytest.mark.slow
@@ -174,7 +211,7 @@ def test_identifiers_are_published_as_salted_hashes_and_kept_raw_in_the_working_
 def test_cli_runs_are_first_class_runs_of_the_code_location_and_failures_are_recorded_once(runs: Runs):
     import dagster as dg
 
-    failed = [runs.bad, runs.rerun, runs.unrelated]
+    failed = [runs.bad, runs.rerun, runs.unrelated, runs.from_sensor, runs.from_schedule]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(runs.dagster_home))
         with dg.DagsterInstance.get() as instance:
