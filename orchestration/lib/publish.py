@@ -7,8 +7,13 @@
   it and renamed over the old one: a reader sees the old or the new file, never a partial one, and a reader
   holding the old file (read-only or read-write) keeps reading the old inode. Publishing never opens the live
   file, so no reader can make it fail.
+- Only what changed is written (publish_changes.py): the temporary file starts as a byte copy of the previous
+  publication, marts whose masked content is unchanged stay as they are, `orders` is rewritten only in the
+  order months that changed, and unchanged Parquet files are hard links to the previous set. Without an
+  intact previous publication (the first one, a new layout, a damaged file) everything is written afresh.
 - `<warehouse>/published/parquet`: a symlink to `parquet-<run>-<time>/` with one Parquet file per table
-  (`audit/` for the audit tables), descriptions in the key-value metadata; `<warehouse>/published/docs`: a
+  (`audit/` for the audit tables; `orders/order_month=YYYY-MM/` directories for the orders), descriptions in
+  the key-value metadata (the run and the as-of date are in `_publish_log`); `<warehouse>/published/docs`: a
   symlink to `docs-<run>-<time>/` with the static dbt docs site (`index.html`), when one is given. Each link is
   swapped atomically after the file is renamed; the directories they pointed at before are removed.
 - Identifier columns (yml `meta: {pii: true}`) are published as salted SHA-256 hashes, and e-mails and phone
@@ -30,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import publish_changes
 from orchestration.lib.ingest import ledger
 from orchestration.lib.publish_audit import (
     AUDIT_SCHEMA,
@@ -37,6 +43,15 @@ from orchestration.lib.publish_audit import (
     audit_selects,
     customer_records,
     table_exists,
+)
+from orchestration.lib.publish_changes import (
+    PARTITIONED,
+    Fingerprint,
+    PreviousFingerprints,
+    TablePlan,
+    fingerprint,
+    part_filter,
+    schema_key,
 )
 from orchestration.lib.publish_docs import (
     DATA_DICTIONARY,
@@ -222,23 +237,80 @@ def current_publication(paths: WarehousePaths) -> Publication | None:
         return _current(conn)
 
 
-def _copy_tables(
-    conn: duckdb.DuckDBPyConnection, request: PublishRequest, source: str
-) -> tuple[dict[str, int], dict[tuple[str, str], TableDoc]]:
-    """Create every mart and audit table in `published`, masked; return row counts and their docs."""
-    row_counts: dict[str, int] = {}
-    docs: dict[tuple[str, str], TableDoc] = {}
+def _write_marts(
+    conn: duckdb.DuckDBPyConnection, request: PublishRequest, source: str, previous: PreviousFingerprints | None
+) -> dict[str, TablePlan]:
+    """Bring every mart in `published` to its masked content: unchanged marts are left, changed ones rewritten
+    (a partitioned mart only in its changed parts); marts no longer published are dropped."""
+    plans: dict[str, TablePlan] = {}
     for mart in request.marts:
         hashed = set(request.pii_columns.get(mart, []))
         columns = masked_select_list(conn, source, "marts", mart, hashed=hashed, mask=request.mask_identifiers)
-        target, origin = f"published.marts.{quote(mart)}", f"{source}.marts.{quote(mart)}"
-        conn.execute(f"create table {target} as select {columns} from {origin}")
-        row_counts[mart] = conn.execute(f"select count(*) from {target}").fetchall()[0][0]
-        docs[("marts", mart)] = request.docs.get(mart, TableDoc(""))
+        target, masked = f"published.marts.{quote(mart)}", f"(select {columns} from {source}.marts.{quote(mart)})"
+        key = schema_key(conn, source, mart, columns)
+        if previous is not None and table_exists(conn, "published", "marts", mart):
+            plan = publish_changes.plan(mart, fingerprint(conn, masked, mart, key), previous.tables.get(mart))
+        else:
+            plan = TablePlan(mart, Fingerprint(key, {}))  # content fingerprinted once written
+        if plan.rewrite_all:
+            conn.execute(f"create or replace table {target} as select * from {masked}")
+        else:
+            if plan.drop_parts:
+                conn.execute(f"delete from {target} where {part_filter(mart, plan.drop_parts)}")
+            if plan.rewrite_parts:
+                conn.execute(
+                    f"insert into {target} select * from {masked} where {part_filter(mart, plan.rewrite_parts)}"
+                )
+        if not plan.fingerprint.parts and plan.rewrite_all:
+            plan = TablePlan(mart, fingerprint(conn, target, mart, key))
+        plans[mart] = plan
+    kept = {*request.marts, PUBLISH_LOG, DATA_DICTIONARY}
+    for (table,) in conn.execute(
+        "select table_name from duckdb_tables() where database_name = 'published' and schema_name = 'marts'"
+    ).fetchall():
+        if table not in kept:
+            conn.execute(f"drop table published.marts.{quote(table)}")
+    return plans
+
+
+def _write_audit_tables(conn: duckdb.DuckDBPyConnection, request: PublishRequest) -> dict[tuple[str, str], TableDoc]:
+    docs = {}
     for name, select in audit_selects(conn, "working", request.mask_identifiers).items():
-        conn.execute(f"create table published.{AUDIT_SCHEMA}.{quote(name)} as {select}")
+        conn.execute(f"create or replace table published.{AUDIT_SCHEMA}.{quote(name)} as {select}")
         docs[(AUDIT_SCHEMA, name)] = AUDIT_TABLES[name][1]
-    return row_counts, docs
+    return docs
+
+
+def _previous_publication(
+    conn: duckdb.DuckDBPyConnection, paths: WarehousePaths, current: Publication | None
+) -> PreviousFingerprints | None:
+    """The fingerprints of the live publication, when it can be the starting point of the next one."""
+    if current is None or not paths.published_db.exists() or not paths.parquet_dir.is_symlink():
+        return None
+    previous = publish_changes.load_previous(conn)
+    return previous if previous is not None and previous.run_id == current.run_id else None
+
+
+def _attach_published(
+    conn: duckdb.DuckDBPyConnection, paths: WarehousePaths, staged: Path, previous: PreviousFingerprints | None
+) -> PreviousFingerprints | None:
+    """Attach the temporary file as `published`: a byte copy of the live publication when `previous` describes
+    it (checked), else a new file. Returns what the file starts from."""
+    if previous is not None:
+        try:
+            shutil.copyfile(paths.published_db, staged)
+            conn.execute(f"attach {sql_literal(str(staged))} as published")
+            latest = conn.execute(
+                f"select run_id from published.marts.{PUBLISH_LOG} order by published_at desc limit 1"
+            ).fetchall()
+            if latest == [(previous.run_id,)]:
+                return previous
+        except duckdb.Error:
+            pass
+        conn.execute("detach database if exists published")
+        staged.unlink(missing_ok=True)
+    conn.execute(f"attach {sql_literal(str(staged))} as published (storage_version '{PUBLISHED_STORAGE_VERSION}')")
+    return None
 
 
 def _usable_files(conn: duckdb.DuckDBPyConnection) -> list[int]:
@@ -253,14 +325,53 @@ def _usable_files(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return list(ids)
 
 
-def _write_parquet(conn: duckdb.DuckDBPyConnection, directory: Path, docs: dict, request: PublishRequest) -> None:
-    (directory / AUDIT_SCHEMA).mkdir()
-    extra = {"run_id": request.run_id, "as_of_date": request.as_of.isoformat()}
-    for (schema, table), doc in docs.items():
-        file = directory / (f"{table}.parquet" if schema == "marts" else f"{schema}/{table}.parquet")
-        options = kv_metadata(f"{schema}.{table}", doc, extra)
+def _link_previous(previous_file: Path, file: Path) -> bool:
+    """Hard-link an unchanged Parquet file of the previous set into the new one (no copy, no rewrite)."""
+    if not previous_file.is_file():
+        return False
+    file.parent.mkdir(parents=True, exist_ok=True)
+    os.link(previous_file, file)
+    return True
+
+
+def _write_partitioned(
+    conn: duckdb.DuckDBPyConnection, directory: Path, table: str, plan: TablePlan, options: str, previous_dir
+) -> None:
+    """`<table>/<column>=<part>/data_0.parquet`: unchanged parts linked from the previous set, the rest written."""
+    column, expression = PARTITIONED[table]
+    target = directory / table
+    target.mkdir()
+    to_write = set(plan.fingerprint.parts)
+    if not plan.rewrite_all and previous_dir is not None:
+        for part in to_write - plan.rewrite_parts:
+            files = sorted((previous_dir / table / f"{column}={part}").glob("*.parquet"))
+            if files and all(_link_previous(f, target / f"{column}={part}" / f.name) for f in files):
+                to_write.discard(part)
+    if to_write:
         conn.execute(
-            f"copy published.{quote(schema)}.{quote(table)} to {sql_literal(str(file))} "
+            f"copy (select *, {expression} as {column} from published.marts.{quote(table)} "
+            f"where {part_filter(table, frozenset(to_write))}) to {sql_literal(str(target))} "
+            f"(format parquet, compression zstd, partition_by ({column}), overwrite_or_ignore true, "
+            f"filename_pattern 'data_{{i}}', {options})"
+        )
+
+
+def _write_parquet(
+    conn: duckdb.DuckDBPyConnection, directory: Path, docs: dict, plans: dict[str, TablePlan], previous_dir
+) -> None:
+    (directory / AUDIT_SCHEMA).mkdir()
+    for (schema, table), doc in docs.items():
+        options = kv_metadata(f"{schema}.{table}", doc)
+        plan = plans.get(table) if schema == "marts" else None
+        if plan is not None and table in PARTITIONED:
+            _write_partitioned(conn, directory, table, plan, options, previous_dir)
+            continue
+        name = f"{table}.parquet" if schema == "marts" else f"{schema}/{table}.parquet"
+        reusable = plan is not None and plan.unchanged and previous_dir is not None
+        if reusable and _link_previous(previous_dir / name, directory / name):
+            continue
+        conn.execute(
+            f"copy published.{quote(schema)}.{quote(table)} to {sql_literal(str(directory / name))} "
             f"(format parquet, compression zstd, {options})"
         )
 
@@ -284,14 +395,16 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
             return PublicationKept(current.as_of, current.run_id, request.as_of)
         if request.mask_identifiers:
             install_masking(conn, request.salt, customer_records(conn, "working"))
+        previous_dir = paths.parquet_dir.resolve() if paths.parquet_dir.is_symlink() else None
         parquet_target.mkdir()
         try:
-            conn.execute(
-                f"attach {sql_literal(str(staged))} as published (storage_version '{PUBLISHED_STORAGE_VERSION}')"
-            )
-            conn.execute("create schema published.marts")
-            conn.execute(f"create schema published.{AUDIT_SCHEMA}")
-            row_counts, docs = _copy_tables(conn, request, source)
+            previous = _attach_published(conn, paths, staged, _previous_publication(conn, paths, current))
+            conn.execute("create schema if not exists published.marts")
+            conn.execute(f"create schema if not exists published.{AUDIT_SCHEMA}")
+            plans = _write_marts(conn, request, source, previous)
+            row_counts = {mart: plan.fingerprint.row_count for mart, plan in plans.items()}
+            docs = {("marts", mart): request.docs.get(mart, TableDoc("")) for mart in request.marts}
+            docs |= _write_audit_tables(conn, request)
             files_included = _usable_files(conn)
             log_entry = [
                 request.run_id,
@@ -304,15 +417,16 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
                 request.mask_identifiers,
                 files_included,
             ]
-            conn.execute(f"create table published.marts.{PUBLISH_LOG} {PUBLISH_LOG_COLUMNS}")
+            conn.execute(f"create or replace table published.marts.{PUBLISH_LOG} {PUBLISH_LOG_COLUMNS}")
             conn.execute(f"insert into published.marts.{PUBLISH_LOG} by name select * from working.{WORKING_LOG}")
             conn.execute(f"insert into published.marts.{PUBLISH_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
             docs[("marts", PUBLISH_LOG)] = PUBLISH_LOG_DOC
+            conn.execute(f"drop table if exists published.marts.{DATA_DICTIONARY}")
             create_data_dictionary(conn, "published", docs)
             docs[("marts", DATA_DICTIONARY)] = DATA_DICTIONARY_DOC
             for (schema, table), doc in docs.items():
                 comment_on(conn, "published", schema, table, doc)
-            _write_parquet(conn, parquet_target, docs, request)
+            _write_parquet(conn, parquet_target, docs, plans, previous_dir if previous is not None else None)
             conn.execute("checkpoint published")
             conn.execute("detach published")
             with open(staged, "rb") as handle:
@@ -323,6 +437,7 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
             # the log entry commits only once the file is in place
             conn.execute("begin")
             conn.execute(f"insert into working.{WORKING_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
+            publish_changes.save(conn, request.run_id, {mart: plan.fingerprint for mart, plan in plans.items()})
             os.replace(staged, paths.published_db)
             conn.execute("commit")
             _fsync_directory(paths.published_dir)

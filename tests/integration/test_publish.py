@@ -5,6 +5,7 @@ audit tables are exported masked."""
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -25,6 +26,7 @@ from orchestration.lib.publish import (
     publish_marts,
 )
 from orchestration.lib.publish_audit import export_audit_tables
+from orchestration.lib.publish_changes import parquet_select
 from orchestration.lib.publish_docs import ColumnDoc, TableDoc
 from orchestration.lib.settings import WarehousePaths
 
@@ -235,7 +237,7 @@ def test_descriptions_travel_as_comments_data_dictionary_and_parquet_metadata(pa
                 [str(result.parquet_dir / "customers.parquet")],
             ).fetchall()
         )
-    assert metadata["description"] == "One row per customer." and metadata["as_of_date"] == "2026-06-30"
+    assert metadata["description"] == "One row per customer." and metadata["table"] == "marts.customers"
     assert json.loads(metadata["columns"])["lifetime_net_revenue"] == {"description": "Net revenue.", "unit": "USD"}
 
 
@@ -297,3 +299,126 @@ def test_each_publication_is_recorded_in_the_working_log(paths):
     with duckdb.connect(str(paths.working_db), read_only=True) as conn:
         log = conn.execute(f"select run_id, published_at, row_counts from {WORKING_LOG}").fetchall()
     assert log == [("run-1", result.published_at, json.dumps({"customers": 3}))]
+
+
+def _set_orders(paths: WarehousePaths, sql: str) -> None:
+    conn = connect(paths.working_db)
+    try:
+        conn.execute(sql)
+    finally:
+        conn.close()
+
+
+ORDERS = """
+create or replace table marts.orders as
+select printf('SO-%06d', i) as order_id, md5((i % 3)::varchar) as customer_key,
+       date '2026-01-01' + (i * 7 % 120)::int as order_date, (i * 1.25)::decimal(18,2) as net_amount
+from range(400) t(i)
+"""
+ORDER_DOCS = TableDoc("One row per order.", {"order_id": ColumnDoc("Order id.")})
+
+
+def _orders_request(run_id: str, as_of: date, marts=("customers", "orders")) -> PublishRequest:
+    return _request(run_id, as_of, marts=list(marts), docs={**DOCS, "orders": ORDER_DOCS})
+
+
+def _contents(database: Path, parquet_dir: Path) -> dict[str, list[tuple]]:
+    """Every published mart and audit table, from the DuckDB file and from Parquet, as sorted rows."""
+    contents = {}
+    with duckdb.connect(str(database), read_only=True) as conn:
+        tables = conn.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
+            "and table_name not in ('_publish_log', '_data_dictionary')"
+        ).fetchall()
+        for schema, table in tables:
+            contents[f"db:{schema}.{table}"] = sorted(
+                map(repr, conn.execute(f"select * from {schema}.{table}").fetchall())
+            )
+        for file in sorted(parquet_dir.rglob("*.parquet")):
+            if file.name.startswith("_"):
+                continue
+            relative = file.relative_to(parquet_dir)
+            name = str(relative) if relative.parts[0] == "audit" else relative.parts[0].removesuffix(".parquet")
+            query = parquet_select(parquet_dir, name) if relative.parts[0] != "audit" else f"select * from '{file}'"
+            rows = conn.execute(query).fetchall()
+            contents[f"parquet:{name}"] = sorted(map(repr, rows))
+    return contents
+
+
+def _fresh_publication(paths: WarehousePaths, tmp_path: Path, request: PublishRequest) -> dict[str, list[tuple]]:
+    fresh = WarehousePaths(tmp_path / f"fresh-{request.run_id}")
+    fresh.warehouse_dir.mkdir(parents=True)
+    shutil.copyfile(paths.working_db, fresh.working_db)
+    with duckdb.connect(str(fresh.working_db)) as conn:
+        conn.execute("drop table if exists audit.publish_log; drop table if exists audit.publish_fingerprints")
+    result = publish_marts(fresh, request)
+    return _contents(result.database, result.parquet_dir)
+
+
+def _inodes(parquet_dir: Path) -> dict[str, int]:
+    live = parquet_dir.resolve()
+    return {str(f.relative_to(live)): f.stat().st_ino for f in live.rglob("*.parquet")}
+
+
+def test_each_night_writes_only_what_changed_and_equals_a_fresh_publication(paths, tmp_path: Path):
+    _set_orders(paths, ORDERS)
+    nights = [
+        ("night-1", None),
+        # a refund in February, new orders in May, a new customer
+        (
+            "night-2",
+            "update marts.orders set net_amount = 0 where order_id = 'SO-000005'; "
+            "insert into marts.orders values ('SO-900001', md5('1'), date '2026-05-03', 10.00); "
+            "insert into marts.customers select md5('99'), 'CUS-99', 'New', 'new@example.com', 'Rep 9', 1.00",
+        ),
+        ("night-3", None),  # nothing changed
+        # an order moved from March to April, every March order re-attributed, a late January order
+        (
+            "night-4",
+            "update marts.orders set order_date = date '2026-04-02' where order_id = 'SO-000009'; "
+            "update marts.orders set customer_key = md5('99') where month(order_date) = 3; "
+            "insert into marts.orders values ('SO-900002', md5('2'), date '2026-01-02', 5.00)",
+        ),
+        # a new column in customers (a contract change) and the orders mart no longer published
+        ("night-5", "alter table marts.customers add column segment varchar default 'A'"),
+    ]
+    inodes_before: dict[str, int] = {}
+    for night, (run_id, change) in enumerate(nights, start=1):
+        if change:
+            _set_orders(paths, change)
+        marts = ("customers",) if run_id == "night-5" else ("customers", "orders")
+        request = _orders_request(run_id, date(2026, 6, night), marts)
+        result = publish_marts(paths, request)
+        assert _contents(result.database, result.parquet_dir) == _fresh_publication(paths, tmp_path, request), run_id
+        inodes = _inodes(result.parquet_dir)
+        kept = {name for name, inode in inodes.items() if inodes_before.get(name) == inode}
+        if run_id == "night-2":
+            assert {n for n in kept if n.startswith("orders/")} == {
+                "orders/order_month=2026-01/data_0.parquet",
+                "orders/order_month=2026-03/data_0.parquet",
+                "orders/order_month=2026-04/data_0.parquet",
+            }
+            assert "customers.parquet" not in kept
+        if run_id == "night-3":
+            assert {n for n in inodes if not n.startswith(("audit/", "_"))} <= kept  # no mart rewritten
+        if run_id == "night-4":
+            assert {n for n in kept if n.startswith("orders/")} == {
+                "orders/order_month=2026-02/data_0.parquet",
+                "orders/order_month=2026-05/data_0.parquet",
+            }
+            assert "customers.parquet" in kept
+        if run_id == "night-5":
+            assert not any(n.startswith("orders") for n in inodes)
+            with duckdb.connect(str(result.database), read_only=True) as conn:
+                assert conn.execute("select count(*) from marts.customers where segment = 'A'").fetchall() == [(4,)]
+        inodes_before = inodes
+
+
+def test_a_damaged_previous_publication_is_not_built_upon(paths, tmp_path: Path):
+    _set_orders(paths, ORDERS)
+    publish_marts(paths, _orders_request("run-1", date(2026, 6, 1)))
+    paths.published_db.write_bytes(b"not a database")  # replaced behind the pipeline's back
+    _set_orders(paths, "update marts.orders set net_amount = 1 where order_id = 'SO-000001'")
+    request = _orders_request("run-2", date(2026, 6, 2))
+    result = publish_marts(paths, request)
+    assert _contents(result.database, result.parquet_dir) == _fresh_publication(paths, tmp_path, request)

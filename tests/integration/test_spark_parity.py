@@ -29,6 +29,7 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.dbt_project import build_command
 from orchestration.lib.lake import RAW_LAKE_SCHEMA, is_landed
 from orchestration.lib.publish import PUBLISH_LOG, PublishRequest, publish_marts
+from orchestration.lib.publish_changes import parquet_select
 from orchestration.lib.schema import ENTITIES
 from orchestration.lib.settings import WarehousePaths
 from orchestration.lib.spark_tables import ENV_DBT_TARGET, spark_tables
@@ -192,7 +193,7 @@ def test_every_mart_published_from_spark_equals_the_duckdb_mart(builds: Builds, 
     result = publish_marts(builds.paths, request)
     with duckdb.connect(str(builds.paths.working_db), read_only=True) as duck:
         for mart, node in sorted(nodes.items()):
-            published = duck.execute(f"select * from read_parquet('{result.parquet_dir / mart}.parquet')").df()
+            published = duck.execute(parquet_select(result.parquet_dir, mart)).df()
             hashed = _pii_columns(node)
             select = ", ".join(
                 f"case when {c} is null then null else sha256($salt || {c}) end as {c}" if c in hashed else c

@@ -25,8 +25,7 @@ final as (
         cast(customer_order_number as {{ dbt.type_bigint() }}) as customer_order_number,
         cast(customer_order_number = 1 as {{ dbt.type_boolean() }}) as is_first_order,
         cast(customer_purchase_number as {{ dbt.type_bigint() }}) as customer_purchase_number,
-        cast(coalesce(customer_purchase_number = 1, false) as {{ dbt.type_boolean() }}) as is_first_purchase,
-        cast({{ as_of_date() }} as date) as as_of_date
+        cast(coalesce(customer_purchase_number = 1, false) as {{ dbt.type_boolean() }}) as is_first_purchase
 
     from orders
 

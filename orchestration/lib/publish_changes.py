@@ -1,0 +1,158 @@
+"""What a publication must rewrite: content fingerprints of the published marts, compared with the last
+publication's.
+
+A mart's fingerprint is taken over what would be published (its masked rows): per part, the row count and the
+sum of the rows' hashes (order-independent, duplicates counted), plus a schema key (column names, types and the
+masking applied). A partitioned mart (`orders`, by order month) has one part per month, so a night that touched
+three months rewrites three months; every other mart is one part. Fingerprints of the live publication are kept
+in the working database (`audit.publish_fingerprints`) and replaced in the transaction that records the
+publication, so they always describe the file readers see.
+
+A publication is built from the previous one only when that one is intact and is the one the fingerprints
+describe; otherwise everything is written afresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from hashlib import sha256
+
+import duckdb
+
+from orchestration.lib.publish_audit import table_exists
+from orchestration.lib.publish_docs import quote
+
+FINGERPRINTS = "audit.publish_fingerprints"
+FINGERPRINT_COLUMNS = """(
+    run_id varchar not null,
+    table_name varchar not null,
+    part varchar not null,
+    schema_key varchar not null,
+    row_count bigint not null,
+    content_hash hugeint not null
+)"""
+WHOLE_TABLE = ""  # the part of an unpartitioned mart
+# mart -> (partition column published in Parquet, its expression over the mart's columns)
+PARTITIONED = {"orders": ("order_month", "strftime(order_date, '%Y-%m')")}
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    schema_key: str
+    parts: dict[str, tuple[int, int]]  # part -> (row count, content hash)
+
+    @property
+    def row_count(self) -> int:
+        return sum(rows for rows, _ in self.parts.values())
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """How one mart reaches the new publication."""
+
+    table: str
+    fingerprint: Fingerprint  # no parts yet: a fresh publication takes them from what it wrote
+    rewrite_all: bool = True
+    rewrite_parts: frozenset[str] = frozenset()  # parts to write (new or changed)
+    drop_parts: frozenset[str] = frozenset()  # parts to delete (changed or gone)
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.rewrite_all and not self.rewrite_parts and not self.drop_parts
+
+
+@dataclass(frozen=True)
+class PreviousFingerprints:
+    run_id: str
+    tables: dict[str, Fingerprint] = field(default_factory=dict)
+
+
+def part_expression(table: str) -> str:
+    return PARTITIONED[table][1] if table in PARTITIONED else f"'{WHOLE_TABLE}'"
+
+
+def schema_key(conn: duckdb.DuckDBPyConnection, catalog: str, table: str, select_list: str) -> str:
+    """Column names and types of the source and the select list that masks them: equal keys, equal layout."""
+    columns = conn.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = 'marts' "
+        "and table_name = ? order by column_index",
+        [catalog, table],
+    ).fetchall()
+    return sha256(repr((columns, select_list)).encode()).hexdigest()
+
+
+def fingerprint_select(relation: str, table: str) -> str:
+    """Per part of `relation` (a subquery or table with the published columns): row count and content hash."""
+    return (
+        f"select {part_expression(table)} as part, count(*) as row_count, "
+        f"coalesce(sum(hash(published_rows)::hugeint), 0) as content_hash from {relation} as published_rows group by 1"
+    )
+
+
+def fingerprint(conn: duckdb.DuckDBPyConnection, relation: str, table: str, key: str) -> Fingerprint:
+    rows = conn.execute(fingerprint_select(relation, table)).fetchall()
+    return Fingerprint(key, {part: (int(count), int(content)) for part, count, content in rows})
+
+
+def load_previous(conn: duckdb.DuckDBPyConnection) -> PreviousFingerprints | None:
+    """The fingerprints of the live publication, from `working`, or None when there are none."""
+    if not table_exists(conn, "working", "audit", "publish_fingerprints"):
+        return None
+    rows = conn.execute(
+        f"select run_id, table_name, part, schema_key, row_count, content_hash from working.{FINGERPRINTS}"
+    ).fetchall()
+    if not rows or len({row[0] for row in rows}) != 1:
+        return None
+    tables: dict[str, Fingerprint] = {}
+    for _, table, part, key, count, content in rows:
+        current = tables.setdefault(table, Fingerprint(key, {}))
+        current.parts[part] = (int(count), int(content))
+    return PreviousFingerprints(rows[0][0], tables)
+
+
+def plan(table: str, new: Fingerprint, previous: Fingerprint | None) -> TablePlan:
+    if previous is None or previous.schema_key != new.schema_key:
+        return TablePlan(table, new)
+    changed = {part for part, value in new.parts.items() if previous.parts.get(part) != value}
+    gone = set(previous.parts) - set(new.parts)
+    if table not in PARTITIONED:
+        return TablePlan(table, new, rewrite_all=bool(changed or gone))
+    return TablePlan(
+        table,
+        new,
+        rewrite_all=False,
+        rewrite_parts=frozenset(changed),
+        drop_parts=frozenset(changed | gone),
+    )
+
+
+def save(conn: duckdb.DuckDBPyConnection, run_id: str, fingerprints: dict[str, Fingerprint]) -> None:
+    """Replace the stored fingerprints (call inside the transaction that records the publication)."""
+    conn.execute(f"create table if not exists working.{FINGERPRINTS} {FINGERPRINT_COLUMNS}")
+    conn.execute(f"delete from working.{FINGERPRINTS}")
+    rows = [
+        (run_id, table, part, value.schema_key, count, content)
+        for table, value in fingerprints.items()
+        for part, (count, content) in value.parts.items()
+    ]
+    if rows:
+        conn.executemany(f"insert into working.{FINGERPRINTS} values (?, ?, ?, ?, ?, ?)", rows)
+
+
+def part_filter(table: str, parts: frozenset[str]) -> str:
+    literals = ", ".join("'" + part.replace("'", "''") + "'" for part in sorted(parts))
+    return f"{part_expression(table)} in ({literals})" if parts else "false"
+
+
+def quoted_table(catalog: str, table: str) -> str:
+    return f"{catalog}.marts.{quote(table)}"
+
+
+def parquet_select(parquet_dir, table: str) -> str:
+    """A query reading a published mart back from its Parquet set with the mart's own columns (a partitioned
+    mart's partition column left out)."""
+    if table in PARTITIONED:
+        column = PARTITIONED[table][0]
+        files = f"{parquet_dir}/{table}/*/*.parquet"
+        return f"select * exclude ({column}) from read_parquet('{files}', hive_partitioning = true)"
+    return f"select * from read_parquet('{parquet_dir}/{table}.parquet')"
