@@ -2,9 +2,9 @@
 
 Generates demo exports (generic profile) up to END, runs the whole pipeline as of END - HOLDOUT_DAYS (orders
 after the as-of date are ignored by every model), then counts each customer's actual purchase days in the
-holdout window from the raw orders and compares them with `marts.customer_clv.expected_purchases_365d`:
-totals, per-customer error, and the calibration/holdout table by calibration frequency (the classic BTYD
-check). Writes benchmarks/results/clv_holdout.{json,md}.
+holdout window from the staged orders (each order's latest version) and compares them with
+`marts.customer_clv.expected_purchases_365d`: totals, per-customer error, and the calibration/holdout table by
+calibration frequency (the classic BTYD check). Writes benchmarks/results/clv_holdout.{json,md}.
 
     python -m benchmarks.clv_holdout [--customers 5000] [--seed 7]
 """
@@ -27,14 +27,15 @@ END = date(2026, 6, 30)
 HOLDOUT_DAYS = 365
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
-# Actual purchase days (distinct days with completed orders) in the holdout window per resolved customer.
+# Actual purchase days (distinct days with completed orders) in the holdout window per resolved customer, from
+# each order's latest version (staging keeps every version; an order cancelled or refunded later is not a purchase).
 ACTUALS_SQL = """
 with holdout_days as (
     select identity.customer_key, count(distinct cast(orders.order_date as date)) as actual_purchases
-    from raw.orders as orders
+    from staging.stg_crm__orders as orders
     inner join marts.customer_identity_map as identity
-        on identity.source_profile = orders._source_profile and identity.customer_id = orders.customer_id
-    where lower(orders.status) = 'completed'
+        on identity.source_profile = orders.source_profile and identity.customer_id = orders.customer_id
+    where orders.valid_to is null and orders.is_completed
         and cast(orders.order_date as date) > $as_of and cast(orders.order_date as date) <= $end
     group by identity.customer_key
 )
@@ -91,7 +92,9 @@ def markdown(result: dict) -> str:
         f"# CLV holdout evaluation ({result['customers_scored']:,} customers scored)",
         "",
         f"Calibrated as of {result['calibration_as_of']}, holdout up to {result['holdout_end']} "
-        f"(demo data, seed {result['seed']}).",
+        f"(demo data, seed {result['seed']}); customers scored by method: "
+        + ", ".join(f"{method} {count:,}" for method, count in result["methods"].items())
+        + ".",
         "",
         "| measure | value |",
         "|---|---:|",
