@@ -43,7 +43,7 @@ run: $(CORE)
 	$(BIN)/clientele run
 
 test: $(FULL)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=20
 
 # the fast loop: no dbt build, no pipeline run, no browser
 test-unit: $(DEV)
