@@ -194,7 +194,11 @@ def publish_definitions() -> dg.Definitions:
         if isinstance(result, PublicationKept):
             _log_kept(context, result)
             return
-        table = "\n".join(f"| {mart} | {count:,} |" for mart, count in result.row_counts.items())
+        changed = {mart: state for mart, state in result.written.items() if state != "unchanged"}
+        context.log.info(f"published: {len(result.written) - len(changed)} marts unchanged; written: {changed}")
+        table = "\n".join(
+            f"| {mart} | {count:,} | {result.written.get(mart, '')} |" for mart, count in result.row_counts.items()
+        )
         yield dg.MaterializeResult(
             metadata={
                 "dagster/row_count": sum(result.row_counts.values()),
@@ -202,7 +206,8 @@ def publish_definitions() -> dg.Definitions:
                 "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
                 "docs": dg.MetadataValue.path(str(result.docs_dir)),
                 "as_of_date": request.as_of.isoformat(),
-                "marts": dg.MetadataValue.md("| mart | rows |\n|---|---:|\n" + table),
+                "marts": dg.MetadataValue.md("| mart | rows | this publication |\n|---|---:|---|\n" + table),
+                "marts_unchanged": sum(state == "unchanged" for state in result.written.values()),
                 "checks_passed": passed,
                 "checks_warned": len(warned),
                 "identifiers_masked": mask,

@@ -122,6 +122,7 @@ class PublishResult:
     row_counts: dict[str, int]
     published_at: datetime
     docs_dir: Path | None = None
+    written: dict[str, str] = field(default_factory=dict)  # mart -> written / unchanged / "k of n parts rewritten"
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,10 @@ def _write_marts(
         columns = masked_select_list(conn, source, "marts", mart, hashed=hashed, mask=request.mask_identifiers)
         target, masked = f"published.marts.{quote(mart)}", f"(select {columns} from {source}.marts.{quote(mart)})"
         key = schema_key(conn, source, mart, columns)
-        if previous is not None and table_exists(conn, "published", "marts", mart):
+        # a mart with an as_of_date column changes with the date: no need to fingerprint it to know
+        new_date = previous is not None and previous.as_of != request.as_of
+        dated = new_date and _has_column(conn, source, mart, "as_of_date")
+        if previous is not None and not dated and table_exists(conn, "published", "marts", mart):
             plan = publish_changes.plan(mart, fingerprint(conn, masked, mart, key), previous.tables.get(mart))
         else:
             plan = TablePlan(mart, Fingerprint(key, {}))  # content fingerprinted once written
@@ -273,6 +277,16 @@ def _write_marts(
     return plans
 
 
+def _has_column(conn: duckdb.DuckDBPyConnection, catalog: str, table: str, column: str) -> bool:
+    return bool(
+        conn.execute(
+            "select 1 from duckdb_columns() where database_name = ? and schema_name = 'marts' and table_name = ? "
+            "and column_name = ?",
+            [catalog, table, column],
+        ).fetchall()
+    )
+
+
 def _write_audit_tables(conn: duckdb.DuckDBPyConnection, request: PublishRequest) -> dict[tuple[str, str], TableDoc]:
     docs = {}
     for name, select in audit_selects(conn, "working", request.mask_identifiers).items():
@@ -287,7 +301,7 @@ def _previous_publication(
     """The fingerprints of the live publication, when it can be the starting point of the next one."""
     if current is None or not paths.published_db.exists() or not paths.parquet_dir.is_symlink():
         return None
-    previous = publish_changes.load_previous(conn)
+    previous = publish_changes.load_previous(conn, current.as_of)
     return previous if previous is not None and previous.run_id == current.run_id else None
 
 
@@ -452,4 +466,5 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
         _swap_link(paths.published_dir / DOCS_LINK, docs_target)
     _fsync_directory(paths.published_dir)
     docs_dir = paths.published_dir / DOCS_LINK if docs_target is not None else None
-    return PublishResult(paths.published_db, paths.parquet_dir, row_counts, published_at, docs_dir)
+    written = {mart: plan.describe() for mart, plan in plans.items()}
+    return PublishResult(paths.published_db, paths.parquet_dir, row_counts, published_at, docs_dir, written)

@@ -15,6 +15,7 @@ describe; otherwise everything is written afresh.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from hashlib import sha256
 
 import duckdb
@@ -60,10 +61,19 @@ class TablePlan:
     def unchanged(self) -> bool:
         return not self.rewrite_all and not self.rewrite_parts and not self.drop_parts
 
+    def describe(self) -> str:
+        """What the publication wrote for this mart, for the run's metadata."""
+        if self.rewrite_all:
+            return "written"
+        if self.unchanged:
+            return "unchanged"
+        return f"{len(self.drop_parts | self.rewrite_parts)} of {len(self.fingerprint.parts)} parts rewritten"
+
 
 @dataclass(frozen=True)
 class PreviousFingerprints:
     run_id: str
+    as_of: date
     tables: dict[str, Fingerprint] = field(default_factory=dict)
 
 
@@ -94,8 +104,8 @@ def fingerprint(conn: duckdb.DuckDBPyConnection, relation: str, table: str, key:
     return Fingerprint(key, {part: (int(count), int(content)) for part, count, content in rows})
 
 
-def load_previous(conn: duckdb.DuckDBPyConnection) -> PreviousFingerprints | None:
-    """The fingerprints of the live publication, from `working`, or None when there are none."""
+def load_previous(conn: duckdb.DuckDBPyConnection, as_of: date) -> PreviousFingerprints | None:
+    """The fingerprints of the live publication (as of `as_of`), from `working`, or None when there are none."""
     if not table_exists(conn, "working", "audit", "publish_fingerprints"):
         return None
     rows = conn.execute(
@@ -107,7 +117,7 @@ def load_previous(conn: duckdb.DuckDBPyConnection) -> PreviousFingerprints | Non
     for _, table, part, key, count, content in rows:
         current = tables.setdefault(table, Fingerprint(key, {}))
         current.parts[part] = (int(count), int(content))
-    return PreviousFingerprints(rows[0][0], tables)
+    return PreviousFingerprints(rows[0][0], as_of, tables)
 
 
 def plan(table: str, new: Fingerprint, previous: Fingerprint | None) -> TablePlan:
