@@ -84,3 +84,12 @@
 {% macro duckdb__limit_engine_memory() -%}
     set memory_limit = '{{ var("duckdb_memory_limit") }}'
 {%- endmacro %}
+
+{#- True on Saturdays and Sundays. -#}
+{% macro is_weekend(date_expression) -%}
+    {{ return(adapter.dispatch('is_weekend', 'clientele')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__is_weekend(date_expression) -%}
+    isodow({{ date_expression }}) >= 6
+{%- endmacro %}
