@@ -93,3 +93,12 @@
 {% macro default__is_weekend(date_expression) -%}
     isodow({{ date_expression }}) >= 6
 {%- endmacro %}
+
+{#- A UTC timestamp (as ingest stores them) on the clock of an IANA time zone, as a timestamp without zone. -#}
+{% macro utc_to_local(timestamp_expression, time_zone) -%}
+    {{ return(adapter.dispatch('utc_to_local', 'clientele')(timestamp_expression, time_zone)) }}
+{%- endmacro %}
+
+{% macro default__utc_to_local(timestamp_expression, time_zone) -%}
+    timezone('{{ time_zone }}', cast({{ timestamp_expression }} as timestamptz))
+{%- endmacro %}

@@ -25,6 +25,10 @@
     weekday({{ date_expression }}) >= 5
 {%- endmacro %}
 
+{% macro spark__utc_to_local(timestamp_expression, time_zone) -%}
+    from_utc_timestamp({{ timestamp_expression }}, '{{ time_zone }}')
+{%- endmacro %}
+
 {#- Calendar days between two dates or timestamps (end - start). -#}
 {% macro spark__days_between(start_date, end_date) -%}
     datediff(cast({{ end_date }} as date), cast({{ start_date }} as date))

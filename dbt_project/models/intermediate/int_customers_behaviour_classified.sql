@@ -1,6 +1,7 @@
 {#- How each customer behaves, from the classification window (the classification_window_days days ending on
     as_of): engagement (interactions) and the preferred contact channel, and when they buy (completed orders:
-    weekday or weekend from order_date; time of day from ordered_at, the local clock time, where exported). -#}
+    weekday or weekend from order_date; time of day from ordered_at, where exported, on the clock of var
+    home_time_zone: ingest stores timestamps in UTC, and a customer's own time zone is not known). -#}
 {%- set as_of = as_of_date() -%}
 {%- set window_start = dbt.dateadd('day', -(var('classification_window_days') | int), as_of) -%}
 {%- set contact_types = ['call', 'email', 'visit', 'meeting', 'wechat'] -%}
@@ -85,18 +86,29 @@ orders as (
     select
         customer_key,
         {{ is_weekend('order_date') }} as is_weekend,
-        case
-            {%- for slot, start in slots %}
-            {%- if not loop.last %}
-            when extract(hour from ordered_at) >= {{ start }}
-                and extract(hour from ordered_at) < {{ slots[loop.index0 + 1][1] }} then '{{ slot }}'
-            {%- endif %}
-            {%- endfor %}
-            when ordered_at is not null then '{{ slots[-1][0] }}'
-        end as time_of_day
+        extract(hour from {{ utc_to_local('ordered_at', var('home_time_zone')) }}) as local_hour
 
     from {{ ref('int_orders_resolved') }}
     where is_completed and order_date > {{ window_start }}
+
+),
+
+timed_orders as (
+
+    select
+        customer_key,
+        is_weekend,
+        case
+            {%- for slot, start in slots %}
+            {%- if not loop.last %}
+            when local_hour >= {{ start }}
+                and local_hour < {{ slots[loop.index0 + 1][1] }} then '{{ slot }}'
+            {%- endif %}
+            {%- endfor %}
+            when local_hour is not null then '{{ slots[-1][0] }}'
+        end as time_of_day
+
+    from orders
 
 ),
 
@@ -112,7 +124,7 @@ order_times as (
         {{- ',' if not loop.last }}
         {%- endfor %}
 
-    from orders
+    from timed_orders
     group by customer_key
 
 ),
