@@ -82,8 +82,6 @@
 {#- ABC score of spend and frequency together: value tier A 2, B 1, C 0 plus frequency tier high 2, medium 1,
     low 0 (0-4). -#}
 {% macro abc_score(value_tier, frequency_tier) -%}
-    (
-        case {{ value_tier }} when 'A' then 2 when 'B' then 1 else 0 end
-        + case {{ frequency_tier }} when 'high' then 2 when 'medium' then 1 else 0 end
-    )
+    case {{ value_tier }} when 'A' then 2 when 'B' then 1 else 0 end
+    + case {{ frequency_tier }} when 'high' then 2 when 'medium' then 1 else 0 end
 {%- endmacro %}

@@ -57,10 +57,10 @@ engagement as (
 
 ),
 
-{#- The contact type used most in the window (tasks and unrecognised types are no channel); on a tie the
-    one used last, then by name. #}
 channels as (
 
+    {#- The contact type used most in the window (tasks and unrecognised types are no channel); on a tie the
+        one used last, then by name. #}
     select
         customer_key,
         interaction_type as preferred_channel
@@ -118,11 +118,10 @@ order_times as (
         customer_key,
         count(*) as orders_in_window,
         count(case when is_weekend then 1 end) as weekend_orders_in_window,
-        count(time_of_day) as timed_orders_in_window,
         {%- for slot, start in slots %}
-        count(case when time_of_day = '{{ slot }}' then 1 end) as {{ slot }}_orders_in_window
-        {{- ',' if not loop.last }}
+        count(case when time_of_day = '{{ slot }}' then 1 end) as {{ slot }}_orders_in_window,
         {%- endfor %}
+        count(time_of_day) as timed_orders_in_window
 
     from timed_orders
     group by customer_key
@@ -137,11 +136,10 @@ combined as (
         channels.preferred_channel,
         coalesce(order_times.orders_in_window, 0) as orders_in_window,
         coalesce(order_times.weekend_orders_in_window, 0) as weekend_orders_in_window,
-        coalesce(order_times.timed_orders_in_window, 0) as timed_orders_in_window,
         {%- for slot, start in slots %}
-        coalesce(order_times.{{ slot }}_orders_in_window, 0) as {{ slot }}_orders_in_window
-        {{- ',' if not loop.last }}
+        coalesce(order_times.{{ slot }}_orders_in_window, 0) as {{ slot }}_orders_in_window,
         {%- endfor %}
+        coalesce(order_times.timed_orders_in_window, 0) as timed_orders_in_window
 
     from customers
     left join engagement

@@ -67,8 +67,8 @@ products as (
 fx_rates as (
 
     select
-        upper(trim(currency)) as currency,
-        rate_to_usd
+        rate_to_usd,
+        upper(trim(currency)) as currency
 
     from {{ ref('fx_rates') }}
 
@@ -83,9 +83,9 @@ list_rate as (
 
 ),
 
-{#- Each line's unit price in the list price currency, beside the product's list price. #}
 lines as (
 
+    {#- Each line's unit price in the list price currency, beside the product's list price. #}
     select
         orders.customer_key,
         order_lines.product_key,
@@ -109,11 +109,11 @@ lines as (
 
 ),
 
-{#- A line is bought at discount, list or premium: against the list price (within price_list_tolerance, so
-    currency rounding does not count), or, without one, by its price band: the bottom / top price_band_share
-    of the unit prices paid in its category in the window. #}
 priced_lines as (
 
+    {#- A line is bought at discount, list or premium: against the list price (within price_list_tolerance, so
+        currency rounding does not count), or, without one, by its price band: the bottom / top price_band_share
+        of the unit prices paid in its category in the window. #}
     select
         customer_key,
         case
@@ -210,10 +210,10 @@ tickets_opened as (
 
 ),
 
-{#- Interactions while a ticket of the customer was open (opened, not yet resolved; still open at as_of):
-    support follow-ups. Each interaction counts once, however many tickets were open. #}
 service_interactions as (
 
+    {#- Interactions while a ticket of the customer was open (opened, not yet resolved; still open at as_of):
+        support follow-ups. Each interaction counts once, however many tickets were open. #}
     select
         customer_key,
         count(*) as service_interactions_in_window

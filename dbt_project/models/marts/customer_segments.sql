@@ -139,11 +139,11 @@ segmented as (
 
 ),
 
-{#- The playbook's action for each customer: the row of its value tier and lifecycle stage, or a row of a
-    segment it belongs to (e.g. service_demand_tier = high) when that one is at least as urgent (lower or
-    equal action_priority); among equals the segment row first, then by dimension name. #}
 candidate_actions as (
 
+    {#- The playbook's action for each customer: the row of its value tier and lifecycle stage, or a row of a
+        segment it belongs to (e.g. service_demand_tier = high) when that one is at least as urgent (lower or
+        equal action_priority); among equals the segment row first, then by dimension name. #}
     select
         segmented.customer_key,
         playbook.recommended_action,

@@ -72,10 +72,10 @@ provinces as (
 
 ),
 
-{#- A city is looked up by province and city where the province is known (宿州 and 苏州 are both "Suzhou");
-    by its name alone otherwise, unless the spelling is shared by another city (shared_by in the seed). #}
 chinese_cities as (
 
+    {#- A city is looked up by province and city where the province is known (宿州 and 苏州 are both "Suzhou");
+        by its name alone otherwise, unless the spelling is shared by another city (shared_by in the seed). #}
     select
         province as province_name,
         {{ lookup_key('city_alias') }} as city_lookup_key,
