@@ -59,6 +59,14 @@ def _value_words(
     return Words([v for o in options for v in o]), offsets, np.array([len(o) for o in options])
 
 
+_ADDRESSLESS_PERSON_SHARE = 0.05
+
+
+def _unit_hash(numbers: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random number in [0, 1) per record number (Knuth's multiplicative hash)."""
+    return ((numbers.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)) / 2**32
+
+
 def _vendor_field(ctx: Context, entity: str, column: str, canonical: Sequence[str], idx, key, encoding) -> Field:
     """Vendor value per row; canonical values with several vendor spellings alternate by `key`."""
     words, offsets, counts = _value_words(ctx, entity, column, canonical)
@@ -159,12 +167,15 @@ def _customer_fields(t: Table, ctx: Context, encoding: str) -> dict[str, Field]:
         "en": [x.name_en for x in COUNTRIES],
         "zh": [x.name_zh for x in COUNTRIES],
     }[layout.country_style]
-    fields["country"] = text_field(Words(country_words), country, encoding)
+    # About 5% of the persons never gave an address: no country, province or city in any version. Drawn by
+    # hashing the record number, so the random stream (and every other value of the demo) stays the same.
+    no_address = ~company & ~t["webshop"] & (_unit_hash(t["number"]) < _ADDRESSLESS_PERSON_SHARE)
+    fields["country"] = text_field(Words(country_words), country, encoding, null=no_address)
     fields["province"] = text_field(
-        Words([x.province_zh if zh else x.province_en for x in ALL_CITIES]), t["city"], encoding
+        Words([x.province_zh if zh else x.province_en for x in ALL_CITIES]), t["city"], encoding, null=no_address
     )
     city_names = [x.city_zh + ("市" if x.country == "CN" else "") if zh else x.city_en for x in ALL_CITIES]
-    fields["city"] = text_field(Words(city_names), t["city"], encoding)
+    fields["city"] = text_field(Words(city_names), t["city"], encoding, null=no_address)
     fields["industry"] = text_field(_lang(ctx, INDUSTRIES), t["industry"], encoding, null=t["industry"] < 0)
     fields["owner"] = text_field(_lang(ctx, OWNERS, en=1, zh=0), t["owner"], encoding, null=t["owner"] < 0)
     fields["lead_source"] = text_field(_lang(ctx, [*LEAD_SOURCES, WEBSHOP_SOURCE]), t["lead_source"], encoding)

@@ -84,3 +84,21 @@
 {% macro duckdb__limit_engine_memory() -%}
     set memory_limit = '{{ var("duckdb_memory_limit") }}'
 {%- endmacro %}
+
+{#- True on Saturdays and Sundays. -#}
+{% macro is_weekend(date_expression) -%}
+    {{ return(adapter.dispatch('is_weekend', 'clientele')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__is_weekend(date_expression) -%}
+    isodow({{ date_expression }}) >= 6
+{%- endmacro %}
+
+{#- A UTC timestamp (as ingest stores them) on the clock of an IANA time zone, as a timestamp without zone. -#}
+{% macro utc_to_local(timestamp_expression, time_zone) -%}
+    {{ return(adapter.dispatch('utc_to_local', 'clientele')(timestamp_expression, time_zone)) }}
+{%- endmacro %}
+
+{% macro default__utc_to_local(timestamp_expression, time_zone) -%}
+    timezone('{{ time_zone }}', cast({{ timestamp_expression }} as timestamptz))
+{%- endmacro %}

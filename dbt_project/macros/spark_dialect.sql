@@ -20,6 +20,15 @@
     )
 {%- endmacro %}
 
+{#- weekday(): 0 = Monday ... 6 = Sunday. -#}
+{% macro spark__is_weekend(date_expression) -%}
+    weekday({{ date_expression }}) >= 5
+{%- endmacro %}
+
+{% macro spark__utc_to_local(timestamp_expression, time_zone) -%}
+    from_utc_timestamp({{ timestamp_expression }}, '{{ time_zone }}')
+{%- endmacro %}
+
 {#- Calendar days between two dates or timestamps (end - start). -#}
 {% macro spark__days_between(start_date, end_date) -%}
     datediff(cast({{ end_date }} as date), cast({{ start_date }} as date))

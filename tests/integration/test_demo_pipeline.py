@@ -1,33 +1,64 @@
 """The whole pipeline on the bundled demo exports of every CRM profile, defects included: every row is loaded
 or quarantined exactly as the generator recorded, and the marts agree with each other across layers."""
 
+import re
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from clientele_demo import generate_demo_exports
 from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
 
 AS_OF = date(2026, 6, 30)
 PROFILES = ("generic", "zoho", "fxiaoke")
+MARTS_YML = Path(__file__).parents[2] / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+# the needs, behaviour, potential and geography classifications of customer_segments (issue 18)
+CLASSIFICATIONS = (
+    "region_class",
+    "market_class",
+    "product_demand_tier",
+    "service_demand_tier",
+    "price_demand_tier",
+    "engagement_tier",
+    "preferred_channel",
+    "purchase_time_pattern",
+    "purchase_time_of_day",
+    "abc_class",
+    "is_potential",
+)
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[PipelineOutcome, dict, Path]:
     root = tmp_path_factory.mktemp("demo_pipeline")
     inbox, warehouse = root / "inbox", root / "warehouse"
+    # a seed per profile: the same seed would export the same people three times (merged by identity resolution)
     manifests = {
-        profile: generate_demo_exports(inbox / profile, 250, seed=11, profile=profile, defects=True, end_date=AS_OF)
-        for profile in PROFILES
+        profile: generate_demo_exports(
+            inbox / profile, 250, seed=11 + index, profile=profile, defects=True, end_date=AS_OF
+        )
+        for index, profile in enumerate(PROFILES)
     }
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
         (root / "dagster_home").mkdir()
         outcome = run_pipeline(inbox=inbox, warehouse=warehouse, as_of=AS_OF, echo=lambda _: None)
     return outcome, manifests, warehouse / "clientele.duckdb"
+
+
+def _contract_values(model: str, column: str) -> set[str]:
+    """The values a column may take, from its `column in ('a', 'b')` check constraint in the mart contract."""
+    models = {m["name"]: m for m in yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]}
+    spec = next(c for c in models[model]["columns"] if c["name"] == column)
+    if spec["data_type"] == "boolean":
+        return {"true", "false"}
+    checks = [c["expression"] for c in spec.get("constraints", []) if c["type"] == "check"]
+    (listing,) = [m.group(1) for e in checks if (m := re.fullmatch(rf"{column} in \((.*)\)", e))]
+    return set(re.findall(r"'([^']*)'", listing))
 
 
 def _query(database: Path, sql: str) -> pd.DataFrame:
@@ -177,3 +208,32 @@ def test_dbt_assets_carry_row_counts_and_checks_target_this_runs_materialization
     for evaluation in dbt_checks:  # each dbt test judged the table this run built, not an earlier one
         assert evaluation.target_materialization_data is not None, evaluation.check_name
         assert evaluation.target_materialization_data.run_id == outcome.run_id, evaluation.check_name
+
+
+@pytest.mark.slow
+def test_every_value_of_each_classification_is_published_and_summarised(demo_run):
+    """Each classification takes every value its contract allows on the demo (which plants the structure:
+    service-heavy and silent customers, discount and premium buyers, weekend and evening habits, foreign
+    customers), and is a dimension of segment_summary and segment_satisfaction with the same values."""
+    _, _, database = demo_run
+    published = database.parent / "published" / "clientele.duckdb"
+    for column in CLASSIFICATIONS:
+        expected = _contract_values("customer_segments", column)
+        values = _query(published, f"select distinct cast({column} as varchar) as v from marts.customer_segments")
+        assert set(values["v"]) == expected, column
+        for summary in ("segment_summary", "segment_satisfaction"):
+            rows = _query(
+                published,
+                f"select segment_value, customer_count from marts.{summary} where segment_dimension = '{column}'",
+            )
+            assert set(rows["segment_value"]) == expected, (summary, column)
+    totals = _query(
+        published,
+        """
+        select segment_dimension, sum(customer_count) as customers
+        from marts.segment_summary group by segment_dimension
+        """,
+    )
+    assert totals["customers"].nunique() == 1  # every dimension partitions all customers
+    next_best = _query(published, "select count(*) as n from marts.customer_next_best_category")
+    assert next_best["n"].iloc[0] > 0

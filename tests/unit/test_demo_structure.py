@@ -144,6 +144,16 @@ def test_customers_live_across_chinese_provinces_and_abroad(demo_exports):
         city = customer["city"].removesuffix("市")
         if city in listed:
             assert _short_province(customer["province"]) == listed[city], customer
+    # a few persons never gave an address at all: they can be placed nowhere (market and city tier unknown)
+    addressless = [c for c in customers if not c["country"]]
+    assert 0 < len(addressless) < 0.1 * len(customers)
+    assert all(not c["province"] and not c["city"] for c in addressless)
+
+
+def test_every_province_spelling_of_the_demo_is_in_the_provinces_seed():
+    provinces = {row["province_alias"]: row["province"] for row in _seed("provinces")}
+    for city in CHINA_CITIES:
+        assert provinces[city.province_zh] == provinces[city.province_en] == _short_province(city.province_zh), city
 
 
 def test_customers_really_stop_buying(generic):

@@ -32,6 +32,24 @@ clv as (
 
 ),
 
+needs as (
+
+    select * from {{ ref('int_customers_needs_tiered') }}
+
+),
+
+behaviour as (
+
+    select * from {{ ref('int_customers_behaviour_classified') }}
+
+),
+
+purchases as (
+
+    select * from {{ ref('int_customers_purchases_aggregated') }}
+
+),
+
 playbook as (
 
     select * from {{ ref('segment_playbook') }}
@@ -62,6 +80,36 @@ segmented as (
         customers.city,
         customers.city_tier,
         customers.region,
+        customers.region_class,
+        customers.market_class,
+        needs.product_demand_tier,
+        needs.service_demand_tier,
+        needs.price_demand_tier,
+        behaviour.engagement_tier,
+        behaviour.preferred_channel,
+        behaviour.purchase_time_pattern,
+        behaviour.purchase_time_of_day,
+        {#- ABC on spend and frequency together: points for the value tier (A 2, B 1, C 0) plus points for
+            the frequency tier (high 2, medium 1, low 0). #}
+        case
+            when value_tiers.value_tier = 'none' then 'none'
+            when {{ abc_score('value_tiers.value_tier', 'lifecycle.frequency_tier') }}
+                >= {{ var('abc_a_min_score') }} then 'A'
+            when {{ abc_score('value_tiers.value_tier', 'lifecycle.frequency_tier') }}
+                >= {{ var('abc_b_min_score') }} then 'B'
+            else 'C'
+        end as abc_class,
+        (
+            value_tiers.value_tier in ({{ quoted_list(var('potential_value_tiers')) }})
+            and (
+                coalesce(clv.clv_tier, 'none') in ({{ quoted_list(var('potential_clv_tiers')) }})
+                or (
+                    purchases.net_revenue_prior_trend_window > 0
+                    and purchases.net_revenue_last_trend_window
+                    >= {{ var('potential_min_growth_multiple') }} * purchases.net_revenue_prior_trend_window
+                )
+            )
+        ) as is_potential,
         rfm.rfm_score,
         rfm.rfm_segment,
         clv.clv,
@@ -82,6 +130,72 @@ segmented as (
         on customers.customer_key = rfm.customer_key
     left join clv
         on customers.customer_key = clv.customer_key
+    inner join needs
+        on customers.customer_key = needs.customer_key
+    inner join behaviour
+        on customers.customer_key = behaviour.customer_key
+    inner join purchases
+        on customers.customer_key = purchases.customer_key
+
+),
+
+candidate_actions as (
+
+    {#- The playbook's action for each customer: the row of its value tier and lifecycle stage, or a row of a
+        segment it belongs to (e.g. service_demand_tier = high) when that one is at least as urgent (lower or
+        equal action_priority); among equals the segment row first, then by dimension name. #}
+    select
+        segmented.customer_key,
+        playbook.recommended_action,
+        playbook.action_channel,
+        playbook.action_priority,
+        'value_tier x lifecycle_stage' as action_basis,
+        1 as basis_order,
+        '' as basis_dimension
+
+    from segmented
+    inner join playbook
+        on
+            segmented.value_tier = playbook.value_tier
+            and segmented.lifecycle_stage = playbook.lifecycle_stage
+    where playbook.segment_dimension is null
+
+    union all
+
+    select
+        segmented.customer_key,
+        playbook.recommended_action,
+        playbook.action_channel,
+        playbook.action_priority,
+        {{ dbt.concat(['playbook.segment_dimension', "' = '", 'playbook.segment_value']) }} as action_basis,
+        0 as basis_order,
+        playbook.segment_dimension as basis_dimension
+
+    from segmented
+    inner join playbook
+        on
+            playbook.segment_value = case playbook.segment_dimension
+                {%- for dimension in segment_dimensions() if dimension != 'all' %}
+                when '{{ dimension }}' then cast(segmented.{{ dimension }} as {{ dbt.type_string() }})
+                {%- endfor %}
+            end
+
+),
+
+actions as (
+
+    select *
+
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_key order by action_priority asc, basis_order asc, basis_dimension asc
+            ) as action_rank
+
+        from candidate_actions
+    ) as ranked
+    where action_rank = 1
 
 ),
 
@@ -109,6 +223,17 @@ final as (
         cast(segmented.city as {{ dbt.type_string() }}) as city,
         cast(segmented.city_tier as {{ dbt.type_string() }}) as city_tier,
         cast(segmented.region as {{ dbt.type_string() }}) as region,
+        cast(segmented.region_class as {{ dbt.type_string() }}) as region_class,
+        cast(segmented.market_class as {{ dbt.type_string() }}) as market_class,
+        cast(segmented.product_demand_tier as {{ dbt.type_string() }}) as product_demand_tier,
+        cast(segmented.service_demand_tier as {{ dbt.type_string() }}) as service_demand_tier,
+        cast(segmented.price_demand_tier as {{ dbt.type_string() }}) as price_demand_tier,
+        cast(segmented.engagement_tier as {{ dbt.type_string() }}) as engagement_tier,
+        cast(segmented.preferred_channel as {{ dbt.type_string() }}) as preferred_channel,
+        cast(segmented.purchase_time_pattern as {{ dbt.type_string() }}) as purchase_time_pattern,
+        cast(segmented.purchase_time_of_day as {{ dbt.type_string() }}) as purchase_time_of_day,
+        cast(segmented.abc_class as {{ dbt.type_string() }}) as abc_class,
+        cast(segmented.is_potential as {{ dbt.type_boolean() }}) as is_potential,
         cast(segmented.rfm_score as {{ dbt.type_string() }}) as rfm_score,
         cast(segmented.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(segmented.clv as {{ type_money() }}) as clv,
@@ -125,15 +250,14 @@ final as (
                 else 'none'
             end as {{ dbt.type_string() }}
         ) as key_account_basis,
-        cast(playbook.recommended_action as {{ dbt.type_string() }}) as recommended_action,
-        cast(playbook.action_channel as {{ dbt.type_string() }}) as action_channel,
-        cast(playbook.action_priority as {{ dbt.type_int() }}) as action_priority
+        cast(actions.recommended_action as {{ dbt.type_string() }}) as recommended_action,
+        cast(actions.action_channel as {{ dbt.type_string() }}) as action_channel,
+        cast(actions.action_priority as {{ dbt.type_int() }}) as action_priority,
+        cast(actions.action_basis as {{ dbt.type_string() }}) as action_basis
 
     from segmented
-    left join playbook
-        on
-            segmented.value_tier = playbook.value_tier
-            and segmented.lifecycle_stage = playbook.lifecycle_stage
+    left join actions
+        on segmented.customer_key = actions.customer_key
 
 )
 

@@ -64,6 +64,8 @@ final as (
         cast(primary_records.city as {{ dbt.type_string() }}) as city,
         cast(primary_records.city_tier as {{ dbt.type_string() }}) as city_tier,
         cast(primary_records.region as {{ dbt.type_string() }}) as region,
+        cast(primary_records.region_class as {{ dbt.type_string() }}) as region_class,
+        cast(primary_records.market_class as {{ dbt.type_string() }}) as market_class,
         cast(primary_records.industry as {{ dbt.type_string() }}) as industry,
         cast(primary_records.owner as {{ dbt.type_string() }}) as owner,
         cast(primary_records.lead_source as {{ dbt.type_string() }}) as lead_source,

@@ -27,6 +27,13 @@ final as (
         cast(coalesce(rfm_segment, 'none') as {{ dbt.type_string() }}) as rfm_segment,
         cast(frequency_tier as {{ dbt.type_string() }}) as frequency_tier,
         cast(clv_tier as {{ dbt.type_string() }}) as clv_tier,
+        {%- for column in [
+            'product_demand_tier', 'service_demand_tier', 'price_demand_tier', 'engagement_tier',
+            'preferred_channel', 'purchase_time_pattern', 'purchase_time_of_day', 'abc_class',
+        ] %}
+        cast({{ column }} as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
+        cast(is_potential as {{ dbt.type_boolean() }}) as is_potential,
         cast(trailing_12m_net_revenue as {{ type_money() }}) as trailing_12m_net_revenue
 
     from segments

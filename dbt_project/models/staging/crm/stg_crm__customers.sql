@@ -61,14 +61,41 @@ versions as (
 
 ),
 
-chinese_cities as (
+provinces as (
 
     select
+        {{ lookup_key('province_alias') }} as province_lookup_key,
+        min(province) as province_name
+
+    from {{ ref('provinces') }}
+    group by {{ lookup_key('province_alias') }}
+
+),
+
+chinese_cities as (
+
+    {#- A city is looked up by province and city where the province is known (宿州 and 苏州 are both "Suzhou");
+        by its name alone otherwise, unless the spelling is shared by another city (shared_by in the seed). #}
+    select
+        province as province_name,
         {{ lookup_key('city_alias') }} as city_lookup_key,
-        min(city_tier) as city_tier
+        min(city_tier) as city_tier,
+        max(case when shared_by is not null then 1 else 0 end) as is_shared_name
 
     from {{ ref('city_tiers') }}
-    group by {{ lookup_key('city_alias') }}
+    group by province, {{ lookup_key('city_alias') }}
+
+),
+
+city_names as (
+
+    select
+        city_lookup_key,
+        min(city_tier) as city_tier,
+        max(is_shared_name) as is_shared_name
+
+    from chinese_cities
+    group by city_lookup_key
 
 ),
 
@@ -90,11 +117,23 @@ city_tiered as (
 
     select
         versions.*,
-        chinese_cities.city_tier as chinese_city_tier
+        provinces.province_name,
+        city_names.city_lookup_key is not null as is_listed_chinese_city,
+        case
+            when provinces.province_name is not null then province_cities.city_tier
+            when city_names.is_shared_name = 0 then city_names.city_tier
+        end as chinese_city_tier,
+        provinces.province_name is null and coalesce(city_names.is_shared_name, 0) = 1 as is_ambiguous_city
 
     from versions
-    left join chinese_cities
-        on {{ lookup_key('versions.city') }} = chinese_cities.city_lookup_key
+    left join provinces
+        on {{ lookup_key('versions.province') }} = provinces.province_lookup_key
+    left join chinese_cities as province_cities
+        on
+            provinces.province_name = province_cities.province_name
+            and {{ lookup_key('versions.city') }} = province_cities.city_lookup_key
+    left join city_names
+        on {{ lookup_key('versions.city') }} = city_names.city_lookup_key
 
 ),
 
@@ -113,7 +152,7 @@ geocoded as (
         on
             coalesce(
                 {{ lookup_key('city_tiered.country_as_exported') }},
-                case when city_tiered.chinese_city_tier is not null then 'china' end
+                case when city_tiered.is_listed_chinese_city then 'china' end
             ) = countries.country_lookup_key
 
 ),
@@ -133,12 +172,21 @@ final as (
         province,
         city,
         case
-            when country_code = 'CN' and chinese_city_tier is not null then chinese_city_tier
-            when country_code = 'CN' and city is not null then 'tier_3_plus'
-            when country_code is not null and country_code != 'CN' then 'international'
+            when country_code = '{{ var("home_country_code") }}' and chinese_city_tier is not null then chinese_city_tier
+            when country_code = '{{ var("home_country_code") }}' and city is not null and not is_ambiguous_city
+                then 'tier_3_plus'
+            when country_code is not null and country_code != '{{ var("home_country_code") }}' then 'international'
             else 'unknown'
         end as city_tier,
         region,
+        case
+            when country_code = '{{ var("home_country_code") }}' then 'domestic'
+            when country_code is not null then 'foreign'
+            else 'unknown'
+        end as market_class,
+        case
+            when {{ is_core_region(['province_name', 'province', 'region']) }} then 'core' else 'non_core'
+        end as region_class,
         industry,
         owner,
         lead_source,

@@ -29,6 +29,7 @@ renamed as (
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('customer_id') }} as customer_id,
         order_date,
+        ordered_at,
         amount as amount_in_order_currency,
         coalesce(upper({{ clean_text('currency') }}), '{{ var("default_order_currency") }}') as currency,
         {{ map_values('status', order_statuses, "'unknown'", when_null='completed') }} as order_status,
@@ -48,7 +49,7 @@ versions as (
     {{ record_versions(
         'renamed',
         ['source_profile', 'order_id'],
-        ['customer_id', 'order_date', 'amount_in_order_currency', 'currency', 'order_status', 'channel'],
+        ['customer_id', 'order_date', 'ordered_at', 'amount_in_order_currency', 'currency', 'order_status', 'channel'],
         updated_at='updated_at',
     ) }}
 
@@ -83,6 +84,7 @@ final as (
             as customer_record_key,
         versions.customer_id,
         versions.order_date,
+        versions.ordered_at,
         versions.order_status,
         versions.order_status = 'completed' as is_completed,
         versions.currency,
