@@ -10,11 +10,12 @@ import pandas as pd
 import pyarrow as pa
 
 
-def relation_to_arrow(relation) -> pa.Table:
-    """The rows of a `dbt.ref()` as Arrow (collected to the driver on Spark: use it for small relations)."""
-    if hasattr(relation, "toArrow"):
-        return relation.toArrow()
-    return relation.to_arrow_table()
+def relation_to_arrow(relation, order_by: str | None = None) -> pa.Table:
+    """The rows of a `dbt.ref()` as Arrow (collected to the driver on Spark: use it for small relations), sorted
+    by `order_by` when given: a parallel scan returns rows in any order, and floating-point sums over them (fits,
+    likelihoods, shares) differ in the last bits from run to run unless the order is fixed."""
+    table = relation.toArrow() if hasattr(relation, "toArrow") else relation.to_arrow_table()
+    return table.sort_by(order_by) if order_by else table
 
 
 def model_result(session, frame: pd.DataFrame):

@@ -10,7 +10,7 @@ from orchestration.lib.dbt_python import model_result, relation_to_arrow
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    summary = relation_to_arrow(dbt.ref("int_customers_summarized_for_clv"))
+    summary = relation_to_arrow(dbt.ref("int_customers_summarized_for_clv"), order_by="customer_key")
     purchase_model, reason = purchase_model_choice(relation_to_arrow(dbt.ref("int_clv_purchase_models_backtested")))
     fitted = fit_clv_models(
         summary,

@@ -7,7 +7,7 @@ from orchestration.lib.dbt_python import model_result, relation_to_arrow
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    summary = relation_to_arrow(dbt.ref("int_customers_summarized_for_clv"))
+    summary = relation_to_arrow(dbt.ref("int_customers_summarized_for_clv"), order_by="customer_key")
     fits = relation_to_arrow(dbt.ref("int_clv_models_fitted"))
     as_of_date = summary["as_of_date"][0].as_py() if summary.num_rows else None
     result = score_customers(

@@ -11,7 +11,7 @@ GROUP_COLUMNS = ("value_tier", "lifecycle_stage")
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    customers = relation_to_arrow(dbt.ref("int_customers_summarized_for_backtest")).to_pandas()
+    customers = relation_to_arrow(dbt.ref("int_customers_summarized_for_backtest"), order_by="customer_key").to_pandas()
     frequency, recency, t, holdout = (
         customers[column].to_numpy(dtype=float) for column in ("frequency", "recency", "t", "holdout_purchase_days")
     )
