@@ -11,18 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from benchmarks.datasets import END_DATE, SIZES, ensure_dataset, link_inbox
 from benchmarks.run import BENCH_DIR, pipeline_env, prepare_instance, run_pipeline, say
 from orchestration.lib.runs.origin import WORKSPACE_FILE
 from orchestration.lib.settings import PROJECT_ROOT
+from tests.ui.webserver import DEFAULT_RUN_COORDINATOR, graphql, served, wait_for_run
 
 LOCATION = "clientele"
 LAUNCH = """
@@ -33,78 +31,36 @@ mutation Launch($params: ExecutionParams!) {
     ... on PythonError { message }
   }
 }"""
-STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
-
-
-def _graphql(base: str, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(
-        f"{base}/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.loads(response.read())["data"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ui_run(inbox: Path, warehouse: Path, dagster_home: Path, log: Path) -> float:
     """Seconds from the launch request to the run's success."""
     config = dagster_home / "dagster.yaml"
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n",
-        encoding="utf-8",
-    )
-    port = _free_port()
+    config.write_text(config.read_text(encoding="utf-8") + DEFAULT_RUN_COORDINATOR, encoding="utf-8")
     env = pipeline_env(dagster_home) | {"CLIENTELE_INBOX": str(inbox), "CLIENTELE_WAREHOUSE": str(warehouse)}
-    command = [str(Path(sys.executable).parent / "dagster-webserver"), "-w", str(WORKSPACE_FILE), "-p", str(port)]
-    with log.open("w", encoding="utf-8") as out:
-        server = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/server_info", timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"the webserver did not start (see {log})") from None
-                time.sleep(1)
-        params = {
-            "selector": {
-                "repositoryLocationName": LOCATION,
-                "repositoryName": "__repository__",
-                "jobName": "full_refresh",
-            },
-            "executionMetadata": {
-                "tags": [
-                    {"key": "dagster/partition", "value": END_DATE.isoformat()},
-                    {"key": "dagster/partition_set", "value": "full_refresh_partition_set"},
-                ]
-            },
-        }
+    command = [str(Path(sys.executable).parent / "dagster-webserver"), "-w", str(WORKSPACE_FILE)]
+    params = {
+        "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": "full_refresh"},
+        "executionMetadata": {
+            "tags": [
+                {"key": "dagster/partition", "value": END_DATE.isoformat()},
+                {"key": "dagster/partition_set", "value": "full_refresh_partition_set"},
+            ]
+        },
+    }
+    with (
+        log.open("w", encoding="utf-8") as out,
+        served(command, env, timeout=300, output=out, cwd=PROJECT_ROOT) as base,
+    ):
         started = time.monotonic()
-        launched = _graphql(base, LAUNCH, {"params": params})["launchRun"]
+        launched = graphql(base, LAUNCH, {"params": params})["launchRun"]
         if launched["__typename"] != "LaunchRunSuccess":
             raise RuntimeError(f"launch failed: {launched}")
         run_id = launched["run"]["runId"]
-        while True:
-            status = _graphql(base, STATUS, {"id": run_id})["runOrError"]["status"]
-            if status in ("SUCCESS", "FAILURE", "CANCELED"):
-                break
-            time.sleep(0.5)
+        status = wait_for_run(base, run_id, timeout=3600)
         if status != "SUCCESS":
             raise RuntimeError(f"the UI run ended {status} (run {run_id})")
         return time.monotonic() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,13 +3,8 @@ project's instance with its queue and warehouse pool), the inbox loaded by the `
 of three dates of `segments_only` launched like the UI's Launch backfill button. The daemon runs the dates one at a
 time; each date's run succeeds, and the job's partitions page in headless Chromium shows the dates."""
 
-import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +13,7 @@ import pytest
 from clientele_demo import generate_demo_exports
 from orchestration.cli import INSTANCE_TEMPLATE
 from orchestration.lib.dbt_project import prepare_dbt_manifest
+from tests.ui.webserver import graphql, served, wait_for, wait_for_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -36,7 +32,6 @@ mutation Backfill($params: LaunchBackfillParams!) {
     __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message }
   }
 }"""
-RUN_STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
 BACKFILL = """
 query Backfill($id: String!) {
   partitionBackfillOrError(backfillId: $id) {
@@ -50,32 +45,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _graphql(base: str, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(
-        f"{base}/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())["data"]
-
-
-def _wait(condition, timeout: float, what: str, poll: float = 2.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(poll)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("backfill_ui")
@@ -84,61 +53,35 @@ def ui(tmp_path_factory: pytest.TempPathFactory):
     (home / "dagster.yaml").write_text(INSTANCE_TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
     generate_demo_exports(inbox, 120, seed=4, profile="generic", end_date=date(2026, 6, 30))
     prepare_dbt_manifest()
-    port = _free_port()
     env = os.environ | {
         "DAGSTER_HOME": str(home),
         "CLIENTELE_INBOX": str(inbox),
         "CLIENTELE_WAREHOUSE": str(warehouse),
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
     }
-    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(WORKSPACE), "-h", "127.0.0.1"]
-    server = subprocess.Popen(
-        [*command, "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        assert server.poll() is None, "dagster dev exited"
-        try:
-            with urllib.request.urlopen(f"{base}/server_info", timeout=5):
-                return True
-        except OSError:
-            return False
-
-    try:
-        _wait(up, 240, "dagster dev")
+    # `dagster dev` as `clientele ui` starts it: webserver and daemon
+    with served([str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(WORKSPACE)], env) as base:
         yield base
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
 def backfill(ui: str) -> dict:
     ingest = {"selector": {**REPOSITORY, "jobName": "ingest"}}
-    launched = _graphql(ui, LAUNCH_RUN, {"params": ingest})["launchRun"]
+    launched = graphql(ui, LAUNCH_RUN, {"params": ingest})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
-    status = _wait(
-        lambda: (s := _graphql(ui, RUN_STATUS, {"id": run_id})["runOrError"]["status"]) in ("SUCCESS", "FAILURE") and s,
-        600,
-        "the ingest run",
-    )
+    status = wait_for_run(ui, run_id, timeout=600, poll=2)
     assert status == "SUCCESS"
     params = {"selector": {"partitionSetName": "segments_only_partition_set", "repositorySelector": REPOSITORY}}
     params["partitionNames"] = DATES
-    started = _graphql(ui, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    started = graphql(ui, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
     assert started["__typename"] == "LaunchBackfillSuccess", started
 
     def finished() -> dict | None:
-        found = _graphql(ui, BACKFILL, {"id": started["backfillId"]})["partitionBackfillOrError"]
+        found = graphql(ui, BACKFILL, {"id": started["backfillId"]})["partitionBackfillOrError"]
         return found if found["status"] not in ("REQUESTED", "CANCELING") else None
 
-    return _wait(finished, 1200, "the backfill", poll=5)
+    return wait_for(finished, 1200, "the backfill", poll=5)
 
 
 def test_the_daemon_runs_every_date_of_the_backfill(backfill: dict):

@@ -2,13 +2,8 @@
 headless Chromium (Debian's package, driven by Playwright) checks the asset graph, an asset's checks, the
 schedule and the sensors. Screenshots land in tests/artifacts/."""
 
-import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +12,7 @@ import pytest
 from clientele_demo import generate_demo_exports
 from orchestration.cli import INSTANCE_TEMPLATE
 from orchestration.lib.dbt_project import prepare_dbt_manifest
+from tests.ui.webserver import DEFAULT_RUN_COORDINATOR, graphql, served, wait_for_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,40 +37,11 @@ mutation Launch($params: ExecutionParams!) {
     ... on RunConfigValidationInvalid { errors { message } }
   }
 }"""
-STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _graphql(base: str, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(
-        f"{base}/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())["data"]
-
-
-def _wait_until_up(base: str, server: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "dagster-webserver exited"
-        try:
-            with urllib.request.urlopen(f"{base}/server_info", timeout=5):
-                return
-        except OSError:
-            time.sleep(1)
-    raise TimeoutError("dagster-webserver did not come up")
 
 
 @pytest.fixture(scope="module")
@@ -85,40 +52,18 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
     # the project's instance settings, with the default run coordinator: runs launched from the UI start
     # at once, without the daemon
     (home / "dagster.yaml").write_text(
-        INSTANCE_TEMPLATE.read_text(encoding="utf-8")
-        + "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n",
-        encoding="utf-8",
+        INSTANCE_TEMPLATE.read_text(encoding="utf-8") + DEFAULT_RUN_COORDINATOR, encoding="utf-8"
     )
     generate_demo_exports(inbox, 150, seed=9, profile="generic", end_date=AS_OF)
     prepare_dbt_manifest()
-    port = _free_port()
     env = os.environ | {
         "DAGSTER_HOME": str(home),
         "CLIENTELE_INBOX": str(inbox),
         "CLIENTELE_WAREHOUSE": str(warehouse),
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
     }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "dagster-webserver"),
-            "-w",
-            str(WORKSPACE),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, server)
+    with served([str(Path(sys.executable).parent / "dagster-webserver"), "-w", str(WORKSPACE)], env) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -132,17 +77,10 @@ def finished_run(webserver: str) -> str:
             ]
         },
     }
-    launched = _graphql(webserver, LAUNCH, {"params": params})["launchRun"]
+    launched = graphql(webserver, LAUNCH, {"params": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
-    deadline = time.monotonic() + 900
-    status = None
-    while time.monotonic() < deadline:
-        status = _graphql(webserver, STATUS, {"id": run_id})["runOrError"]["status"]
-        if status in ("SUCCESS", "FAILURE", "CANCELED"):
-            break
-        time.sleep(3)
-    assert status == "SUCCESS", status
+    assert wait_for_run(webserver, run_id, timeout=900, poll=3) == "SUCCESS"
     return run_id
 
 
