@@ -15,7 +15,7 @@ from orchestration.lib.pipeline import PipelineOutcome, run_pipeline
 
 AS_OF = date(2026, 6, 30)
 PROFILES = ("generic", "zoho", "fxiaoke")
-MARTS_YML = Path(__file__).parents[2] / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+MARTS_DIR = Path(__file__).parents[2] / "dbt_project" / "models" / "marts"
 # the needs, behaviour, potential and geography classifications of customer_segments (issue 18)
 CLASSIFICATIONS = (
     "region_class",
@@ -52,7 +52,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[PipelineOutcome,
 
 def _contract_values(model: str, column: str) -> set[str]:
     """The values a column may take, from its `column in ('a', 'b')` check constraint in the mart contract."""
-    models = {m["name"]: m for m in yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]}
+    models = {
+        model["name"]: model
+        for path in MARTS_DIR.rglob("_*__models.yml")
+        for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
+    }
     spec = next(c for c in models[model]["columns"] if c["name"] == column)
     if spec["data_type"] == "boolean":
         return {"true", "false"}

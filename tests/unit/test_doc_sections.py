@@ -11,7 +11,9 @@ from orchestration.lib.doc_sections import (
     GeneratedSection,
     contract_markdown,
     contracted_marts,
+    doc_blocks,
     refreshed_files,
+    rendered,
     settings_markdown,
     write_doc_sections,
 )
@@ -110,3 +112,35 @@ def test_only_enforced_contracts_are_listed_and_grain_stops_at_the_first_clause(
     assert "| `marts.contracted` | One row per thing (see other.key: detail) |" in markdown
     assert "| `key` | varchar |  | The \\| key. |" in markdown
     assert "| `tier` | varchar | not null; `tier in ('A', 'B')` | A or B. |" in markdown
+
+
+def test_doc_references_render_from_the_docs_blocks_of_the_models_md_files(tmp_path: Path):
+    (tmp_path / "marts").mkdir()
+    (tmp_path / "_shared__docs.md").write_text(
+        "{% docs key %}\nThe resolved\ncustomer.\n{% enddocs %}\n\n{%- docs tier -%}A or B.{%- enddocs -%}\n",
+        encoding="utf-8",
+    )
+    models = {
+        "models": [
+            {
+                "name": "contracted",
+                "description": "One row per key.",
+                "config": {"contract": {"enforced": True}},
+                "columns": [
+                    {"name": "key", "data_type": "varchar", "description": "{{ doc('key') }}"},
+                    {"name": "tier", "data_type": "varchar", "description": 'Tier: {{doc("tier")}} (see key).'},
+                ],
+            }
+        ]
+    }
+    (tmp_path / "marts" / "_x__models.yml").write_text(yaml.safe_dump(models), encoding="utf-8")
+    (mart,) = contracted_marts(tmp_path / "marts", tmp_path)
+    assert [column.description for column in mart.columns] == ["The resolved customer.", "Tier: A or B. (see key)."]
+    with pytest.raises(ValueError, match="no docs block 'missing'"):
+        rendered("{{ doc('missing') }}", doc_blocks(tmp_path))
+
+
+def test_no_mart_description_is_left_as_an_unrendered_doc_reference():
+    for mart in contracted_marts():
+        for column in mart.columns:
+            assert "{{" not in column.description and "doc(" not in column.description, f"{mart.name}.{column.name}"
