@@ -248,7 +248,7 @@ def _write_marts(
         hashed = set(request.pii_columns.get(mart, []))
         columns = masked_select_list(conn, source, "marts", mart, hashed=hashed, mask=request.mask_identifiers)
         target, masked = f"published.marts.{quote(mart)}", f"(select {columns} from {source}.marts.{quote(mart)})"
-        key = schema_key(conn, source, mart, columns)
+        key = schema_key(conn, source, mart, columns, repr(request.docs.get(mart)))
         # a mart with an as_of_date column changes with the date: no need to fingerprint it to know
         new_date = previous is not None and previous.as_of != request.as_of
         dated = new_date and _has_column(conn, source, mart, "as_of_date")

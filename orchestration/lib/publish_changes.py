@@ -81,14 +81,15 @@ def part_expression(table: str) -> str:
     return PARTITIONED[table][1] if table in PARTITIONED else f"'{WHOLE_TABLE}'"
 
 
-def schema_key(conn: duckdb.DuckDBPyConnection, catalog: str, table: str, select_list: str) -> str:
-    """Column names and types of the source and the select list that masks them: equal keys, equal layout."""
+def schema_key(conn: duckdb.DuckDBPyConnection, catalog: str, table: str, select_list: str, docs: str = "") -> str:
+    """Column names and types of the source, the select list that masks them and the documentation the Parquet
+    footers carry: equal keys, equal files for equal rows."""
     columns = conn.execute(
         "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = 'marts' "
         "and table_name = ? order by column_index",
         [catalog, table],
     ).fetchall()
-    return sha256(repr((columns, select_list)).encode()).hexdigest()
+    return sha256(repr((columns, select_list, docs)).encode()).hexdigest()
 
 
 def fingerprint_select(relation: str, table: str) -> str:

@@ -422,3 +422,16 @@ def test_a_damaged_previous_publication_is_not_built_upon(paths, tmp_path: Path)
     request = _orders_request("run-2", date(2026, 6, 2))
     result = publish_marts(paths, request)
     assert _contents(result.database, result.parquet_dir) == _fresh_publication(paths, tmp_path, request)
+
+
+def test_a_changed_description_rewrites_the_file_that_carries_it(paths):
+    publish_marts(paths, _request("run-1", date(2026, 6, 30)))
+    redocumented = {"customers": TableDoc("One row per resolved customer.", DOCS["customers"].columns)}
+    result = publish_marts(paths, _request("run-2", date(2026, 6, 30), docs=redocumented))
+    assert result.written["customers"] == "written"
+    with duckdb.connect() as conn:
+        (description,) = conn.execute(
+            "select decode(value) from parquet_kv_metadata(?) where decode(key) = 'description'",
+            [str(result.parquet_dir / "customers.parquet")],
+        ).fetchall()[0]
+    assert description == "One row per resolved customer."
