@@ -1,4 +1,4 @@
-"""Benchmark inputs: demo exports per size, generated once and cached, plus a nightly file of new orders."""
+"""Benchmark inputs: demo exports per size, generated once and cached, plus the files of one night."""
 
 from __future__ import annotations
 
@@ -84,35 +84,84 @@ def ensure_dataset(cache_dir: Path, size: str, *, generate: bool = True, echo=pr
     return dataset
 
 
-def nightly_orders_file(dataset: Dataset, day: date) -> Path:
-    """~1% new orders placed on `day` by existing customers: copies of every order whose id ends in 00."""
-    target = dataset.path / "_nightly" / f"{PROFILE}_orders_nightly_{day.isoformat()}.csv"
-    if target.exists():
-        return target
-    target.parent.mkdir(exist_ok=True)
-    partial = target.with_suffix(".partial")
+NIGHTLY_LATE_DAYS = 10  # late-arriving orders are dated this many days before the night
+
+
+def nightly_files(dataset: Dataset, day: date) -> list[Path]:
+    """A night's exports: ~1% new orders plus the changed and late-arriving records a real night brings.
+
+    Orders file (`{PROFILE}_orders_night_<day>.csv`), keyed on the ids of the full export:
+    - new: a copy of every order whose id ends in 00, placed on `day` by the same customer (~1%);
+    - late: a copy of every order whose id ends in 050, dated NIGHTLY_LATE_DAYS before `day` (~0.1%);
+    - refunded: every completed order whose id ends in 070, now refunded (~0.07%);
+    - moved: every order whose id ends in 090, now attributed to the next order's customer (~0.1%).
+    Customers file (`{PROFILE}_customers_night_<day>.csv`): every customer whose id ends in 00 with a new
+    owner (~1%), and a new customer (no orders yet) for every id ending in 50 (~1%).
+    All changes carry `day` 12:00 as updated_at, so the night's as-of date sees them.
+    """
+    folder = dataset.path / "_nightly"
+    orders = folder / f"{PROFILE}_orders_night_{day.isoformat()}.csv"
+    customers = folder / f"{PROFILE}_customers_night_{day.isoformat()}.csv"
+    if orders.exists() and customers.exists():
+        return [orders, customers]
+    folder.mkdir(exist_ok=True)
+    changed_at = f"{day.isoformat()} 12:00:00"
+    late_day = day - timedelta(days=NIGHTLY_LATE_DAYS)
     with duckdb.connect() as conn:
         conn.execute(
-            f"""
-            COPY (
-                SELECT
-                    'N' || order_id AS order_id,
-                    customer_id,
-                    ?::DATE AS order_date,
-                    amount,
-                    currency,
-                    'completed' AS status,
-                    channel,
-                    ?::TIMESTAMP AS updated_at
-                FROM read_csv(?, header = true, all_varchar = true)
-                WHERE order_id LIKE '%00'
-                ORDER BY order_id
-            ) TO '{partial}' (HEADER, DELIMITER ',', FORMAT csv)
-            """,
-            [day, f"{day.isoformat()} 12:00:00", str(dataset.path / f"{PROFILE}_orders.csv")],
+            "CREATE TEMP TABLE exported AS SELECT * FROM read_csv(?, header = true, all_varchar = true)",
+            [str(dataset.path / f"{PROFILE}_orders.csv")],
         )
+        _copy_csv(
+            conn,
+            f"""
+            SELECT 'N' || order_id AS order_id, customer_id, $day::DATE AS order_date,
+                   $changed_at::TIMESTAMP AS ordered_at, amount, currency, 'completed' AS status, channel,
+                   $changed_at::TIMESTAMP AS updated_at
+            FROM exported WHERE order_id LIKE '%00'
+            UNION ALL
+            SELECT 'L' || order_id, customer_id, $late_day::DATE, $late_day::TIMESTAMP, amount, currency,
+                   'completed', channel, $changed_at::TIMESTAMP
+            FROM exported WHERE order_id LIKE '%050'
+            UNION ALL
+            SELECT order_id, customer_id, order_date::DATE, ordered_at::TIMESTAMP, amount, currency, 'refunded',
+                   channel, $changed_at::TIMESTAMP
+            FROM exported WHERE order_id LIKE '%070' AND status = 'completed'
+            UNION ALL
+            SELECT order_id, moved_to, order_date::DATE, ordered_at::TIMESTAMP, amount, currency, status, channel,
+                   $changed_at::TIMESTAMP
+            FROM (SELECT *, lead(customer_id) OVER (ORDER BY order_id) AS moved_to FROM exported)
+            WHERE order_id LIKE '%090' AND moved_to IS NOT NULL AND moved_to != customer_id
+            ORDER BY 1
+            """,
+            {"day": day, "late_day": late_day, "changed_at": changed_at},
+            orders,
+        )
+        conn.execute(
+            "CREATE TEMP TABLE customer_export AS SELECT * FROM read_csv(?, header = true, all_varchar = true)",
+            [str(dataset.path / f"{PROFILE}_customers.csv")],
+        )
+        _copy_csv(
+            conn,
+            """
+            SELECT * REPLACE ('Night Shift Owner' AS owner, $changed_at AS updated_at)
+            FROM customer_export WHERE customer_id LIKE '%00'
+            UNION ALL
+            SELECT * REPLACE ('N' || customer_id AS customer_id, NULL AS email, NULL AS phone,
+                              $changed_at AS created_at, $changed_at AS updated_at)
+            FROM customer_export WHERE customer_id LIKE '%50'
+            ORDER BY customer_id
+            """,
+            {"changed_at": changed_at},
+            customers,
+        )
+    return [orders, customers]
+
+
+def _copy_csv(conn: duckdb.DuckDBPyConnection, query: str, parameters: dict, target: Path) -> None:
+    partial = target.with_suffix(".partial")
+    conn.execute(f"COPY ({query}) TO '{partial}' (HEADER, DELIMITER ',', FORMAT csv)", parameters)
     os.replace(partial, target)
-    return target
 
 
 def link_inbox(files: list[Path], inbox: Path) -> Path:

@@ -13,13 +13,14 @@ from benchmarks.stages import STAGES
 MILLION = 1_000_000
 GIB = 1024**3
 
-# The issue's targets (2 cores, 24 GB); reported, never asserted.
-TARGET_MARGINAL_VS_FLOOR = 3.0
-TARGET_FIXED_OVERHEAD_S = 20.0
-TARGET_10M_END_TO_END_S = 60.0
-TARGET_PEAK_RSS_BYTES = 6 * GIB
-TARGET_CLV_1M_CUSTOMERS_S = 10.0
-TARGET_NIGHTLY_SHARE = 0.40
+# The targets of the nightly-cost issue (2 cores, 24 GB); reported, never asserted. They replace the first
+# benchmark issue's (60 s end to end, marginal cost 3x the floor), which stay in the table as "reference" rows.
+TARGET_NIGHTLY_SHARE = 0.25
+TARGET_FULL_BUILD_LARGE_S = 200.0
+TARGET_PEAK_RSS_BYTES = 6 * 10**9  # "6 GB"
+TARGET_FIXED_OVERHEAD_S = 30.0
+REFERENCE_MARGINAL_VS_FLOOR = 3.0
+REFERENCE_CLV_1M_CUSTOMERS_S = 10.0
 
 CONTENDERS = ("pipeline", "floor", "pandas", "load_floor")
 
@@ -126,20 +127,21 @@ def targets(sizes: dict, derived: dict) -> list[dict]:
         (None, None),
     )  # fmt: skip
     checks = [
-        ("marginal cost per 1M orders vs floor", derived.get("pipeline_marginal_vs_floor"),
-         TARGET_MARGINAL_VS_FLOOR, "x", True),
-        ("fixed overhead", derived["pipeline"]["fixed_overhead_seconds"], TARGET_FIXED_OVERHEAD_S, "s", False),
-        ("10M orders end to end", _pipeline_seconds(large), TARGET_10M_END_TO_END_S, "s", False),
-        ("peak RSS (largest size run)", max(peaks) if peaks else None, TARGET_PEAK_RSS_BYTES / GIB, "GiB", False),
-        ("CLV fit on 1M customers", (large.get("stages") or {}).get("stages", {}).get("clv"),
-         TARGET_CLV_1M_CUSTOMERS_S, "s", False),
-        (f"1% nightly re-run vs full build ({nightly[0] or '-'})", nightly[1], TARGET_NIGHTLY_SHARE, "share", False),
+        (f"1% nightly re-run vs full build ({nightly[0] or '-'})", nightly[1], TARGET_NIGHTLY_SHARE, "share", True),
+        ("full build, 10M orders", _pipeline_seconds(large), TARGET_FULL_BUILD_LARGE_S, "s", True),
+        ("peak RSS (largest size run)", max(peaks) if peaks else None, TARGET_PEAK_RSS_BYTES / GIB, "GiB", True),
+        ("fixed overhead (intercept at the smallest size)", derived["pipeline"]["fixed_overhead_seconds"],
+         TARGET_FIXED_OVERHEAD_S, "s", True),
+        ("reference: marginal cost per 1M orders vs floor", derived.get("pipeline_marginal_vs_floor"),
+         REFERENCE_MARGINAL_VS_FLOOR, "x", True),
+        ("reference: CLV fit on 1M customers", (large.get("stages") or {}).get("stages", {}).get("clv"),
+         REFERENCE_CLV_1M_CUSTOMERS_S, "s", False),
     ]  # fmt: skip
     return [
         {
             "target": name,
             "measured": measured,
-            "limit": limit,
+            "limit": round(limit, 2),
             "unit": unit,
             "met": None if measured is None else (measured <= limit if inclusive else measured < limit),
         }

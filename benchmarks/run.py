@@ -4,8 +4,8 @@ For each size: generate (once, cached) demo exports; run `clientele run` on a fr
 DAGSTER_HOME (its databases created and the dbt manifest parsed beforehand, as for any nightly run); time
 its stages from the event log; run the floor and the pandas script on the same files and check that their
 RFM scores and value tiers agree row for row with the pipeline's marts; time the load floor (every export
-copied into DuckDB as detected, nothing else); then add ~1% new orders and re-run
-against the same warehouse (the nightly case). Results go to <output>/latest.json and <output>/latest.md.
+copied into DuckDB as detected, nothing else); then add one night of exports (~1% new orders plus refunds,
+late and moved orders and changed customers) and re-run against the same warehouse (the nightly case). Results go to <output>/latest.json and <output>/latest.md.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from benchmarks.datasets import (
     ensure_dataset,
     link_inbox,
     nightly_day,
-    nightly_orders_file,
+    nightly_files,
 )
 from benchmarks.measure import Measurement, run_measured
 from benchmarks.stages import run_stages
@@ -170,11 +170,11 @@ def bench_size(size: str, cache_dir: Path, *, generate: bool, keep: bool, nightl
 
         if nightly and pipeline.ok:
             day = nightly_day()
-            new_orders = nightly_orders_file(dataset, day)
-            link_inbox([new_orders], inbox)
-            say(f"{size}: nightly re-run with {new_orders.name} as of {day} ...")
+            night = nightly_files(dataset, day)
+            link_inbox(night, inbox)
+            say(f"{size}: nightly re-run with {', '.join(f.name for f in night)} as of {day} ...")
             rerun = run_pipeline(inbox, warehouse, dagster_home, day, logs / "nightly.log")
-            entry: dict = {"pipeline": _entry(rerun), "new_orders_file": new_orders.name}
+            entry: dict = {"pipeline": _entry(rerun), "night_files": [f.name for f in night]}
             entry["share_of_full_build"] = rerun.wall_seconds / pipeline.wall_seconds
             try:
                 rerun_stages = run_stages(dagster_home, rerun.started_at, rerun.wall_seconds, run_results_dirs=search)

@@ -21,7 +21,16 @@ from orchestration.lib.spark_tables import builds_on_spark, dbt_target, require_
 
 WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 # What the incremental staging models' stored rows depend on besides raw data (macros/incremental_staging.sql).
-INCREMENTAL_INPUTS = ("models/staging", "macros", "seeds", "dbt_project.yml")
+INCREMENTAL_INPUTS = (
+    "models/staging",
+    "models/intermediate/int_orders_resolved.sql",
+    "models/intermediate/int_purchase_days_sequenced.sql",
+    "models/intermediate/backtest/int_orders_resolved_for_backtest.sql",
+    "models/intermediate/backtest/int_purchase_days_sequenced_for_backtest.sql",
+    "macros",
+    "seeds",
+    "dbt_project.yml",
+)
 INCREMENTAL_FINGERPRINT_FILE = "incremental_fingerprint"
 
 

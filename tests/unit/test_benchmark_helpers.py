@@ -5,7 +5,7 @@ real disagreements, and the timing arithmetic (wall-time attribution, slopes) is
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks import pandas_rfm, report
 from benchmarks.agreement import compare_with_pipeline
-from benchmarks.datasets import Dataset, nightly_orders_file
+from benchmarks.datasets import NIGHTLY_LATE_DAYS, Dataset, nightly_files
 from benchmarks.floor import SEEDS_DIR, run_floor
 from benchmarks.load_floor import load_inputs
 from benchmarks.stages import attribute_wall_time, classify_step
@@ -164,17 +164,31 @@ def test_pandas_ranks_equal_revenues_by_the_pipelines_customer_key():
     assert tiers["CUS-3"] == "C"
 
 
-def test_nightly_file_adds_one_percent_new_orders_on_the_day(exports, tmp_path):
+def test_a_night_brings_one_percent_new_orders_and_changed_late_and_moved_records(exports):
     inbox, manifest = exports
     dataset = Dataset("test", CUSTOMERS, inbox)
     day = date(2025, 7, 1)
-    new_orders = pd.read_csv(nightly_orders_file(dataset, day), dtype=str)
-    existing = pd.read_csv(inbox / "generic_orders.csv", dtype=str)
-    assert len(new_orders) == (existing["order_id"].str.endswith("00")).sum()
-    assert 0.005 < len(new_orders) / manifest.records["orders"] < 0.02
-    assert not set(new_orders["order_id"]) & set(existing["order_id"])
-    assert set(new_orders["order_date"]) == {day.isoformat()}
-    assert set(new_orders["customer_id"]) <= set(existing["customer_id"])
+    orders_file, customers_file = nightly_files(dataset, day)
+    night = pd.read_csv(orders_file, dtype=str)
+    existing = pd.read_csv(inbox / "generic_orders.csv", dtype=str).set_index("order_id")
+    new = night[night["order_id"].str.startswith("N")]
+    late = night[night["order_id"].str.startswith("L")]
+    changed = night[night["order_id"].isin(existing.index)]
+    assert len(new) == existing.index.str.endswith("00").sum()
+    assert 0.005 < len(new) / manifest.records["orders"] < 0.02
+    assert set(new["order_date"]) == {day.isoformat()}
+    assert set(late["order_date"]) == {(day - timedelta(days=NIGHTLY_LATE_DAYS)).isoformat()}
+    assert set(night["customer_id"]) <= set(existing["customer_id"])
+    before = existing.loc[changed["order_id"]]
+    refunded = changed["status"].to_numpy() == "refunded"
+    moved = changed["customer_id"].to_numpy() != before["customer_id"].to_numpy()
+    assert refunded.any() and moved.any()
+    assert (refunded | moved).all(), "every re-exported order changes something"
+    customers = pd.read_csv(customers_file, dtype=str)
+    known = set(pd.read_csv(inbox / "generic_customers.csv", dtype=str)["customer_id"])
+    assert customers["customer_id"].isin(known).sum() > 0
+    assert (~customers["customer_id"].isin(known)).sum() > 0
+    assert set(night["updated_at"]) == set(customers["updated_at"]) == {f"{day.isoformat()} 12:00:00"}
 
 
 def test_wall_time_is_shared_between_overlapping_nodes():

@@ -1,6 +1,7 @@
 {#- One row per customer and purchase day (a day with at least one completed order; several orders on one day
-    count once) of the resolved orders `orders`, numbered in time with the interval since the previous one. -#}
-{% macro sequenced_purchase_days(orders) -%}
+    count once) of the resolved orders `orders`, numbered in time with the interval since the previous one; in an
+    incremental build only for the customers in `touched` (macros/customer_history/incremental_order_history.sql). -#}
+{% macro sequenced_purchase_days(orders, touched=none) -%}
 with
 
 completed_orders as (
@@ -8,10 +9,15 @@ completed_orders as (
     select
         customer_key,
         order_date,
-        net_amount
+        net_amount,
+        _rebuild_seq
 
     from {{ orders }}
-    where is_completed
+    where
+        is_completed
+        {%- if touched is not none %}
+        and customer_key in (select customer_key from {{ touched }})
+        {%- endif %}
 
 ),
 
@@ -21,7 +27,8 @@ purchase_days as (
         customer_key,
         order_date as purchase_date,
         count(*) as completed_orders,
-        cast(coalesce(sum(net_amount), 0) as {{ type_money() }}) as net_revenue
+        cast(coalesce(sum(net_amount), 0) as {{ type_money() }}) as net_revenue,
+        max(_rebuild_seq) as _orders_rebuild_seq
 
     from completed_orders
     group by customer_key, order_date
@@ -35,6 +42,7 @@ sequenced as (
         purchase_date,
         completed_orders,
         net_revenue,
+        _orders_rebuild_seq,
         row_number() over (partition by customer_key order by purchase_date) as purchase_day_number,
         lag(purchase_date) over (partition by customer_key order by purchase_date) as previous_purchase_date
 

@@ -1,3 +1,15 @@
 {#- Orders on or before as_of of a known customer record, attributed to the resolved customer (macro
-    resolved_orders). -#}
-{{ resolved_orders(ref('stg_crm__orders'), ref('int_customer_records_resolved'), as_of_date()) }}
+    resolved_orders); incremental on DuckDB (macros/customer_history/incremental_order_history.sql). -#}
+{{ config(
+    materialized=order_history_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ rewrite_touched_orders(ref('stg_crm__orders'), ref('int_customer_records_resolved'), as_of_date()) }}",
+) }}
+
+{{ resolved_orders(
+    ref('stg_crm__orders'),
+    ref('int_customer_records_resolved'),
+    as_of_date(),
+    touched=touched_customers() if is_incremental() else none,
+) }}

@@ -1,0 +1,151 @@
+{#- The order history (int_orders_resolved, int_purchase_days_sequenced and their backtest twins) is incremental
+    on DuckDB and a table elsewhere. An incremental build numbers again only the customers whose orders changed:
+
+    - int_orders_resolved* compares the orders known at the end of the as-of day, attributed to today's
+      customers, with the rows it holds (every column, by a row hash). The customers of every order that is new,
+      gone or different (before and after, so a merge or a moved order touches both) are "touched": their rows
+      are deleted and rebuilt from all of their orders. The comparison starts from the inputs, not from what
+      the last run saw, so a failed or skipped run, a moved as-of date or a late record cannot leave a stale row.
+    - Rebuilt rows carry `_rebuild_seq`, increasing from build to build. int_purchase_days_sequenced* rebuilds
+      the customers whose order rows are newer than the newest it has consumed (`_orders_rebuild_seq`), and
+      drops the customers that no longer have any order row.
+
+    Dagster asks for a full refresh when this code changes (orchestration/lib/dbt_project.py
+    INCREMENTAL_INPUTS). -#}
+{% macro order_history_materialization() -%}
+    {{ return(adapter.dispatch('order_history_materialization', 'clientele')()) }}
+{%- endmacro %}
+
+{% macro default__order_history_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{% macro duckdb__order_history_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{#- The session's temporary table of the customers an incremental build rebuilds (customer_key, rebuild_seq). -#}
+{% macro touched_customers() -%}
+    {{ return(this.identifier ~ '__touched_customers') }}
+{%- endmacro %}
+
+{#- The rebuild sequence of the rows a build writes: in an incremental build the one its pre-hook drew (one past
+    the table's newest, and never below the clock in milliseconds); in a full build the clock. -#}
+{% macro order_history_rebuild_seq(touched) -%}
+    {%- if touched is none -%}
+        cast({{ (run_started_at.timestamp() * 1000) | int }} as {{ dbt.type_bigint() }})
+    {%- else -%}
+        (select max(rebuild_seq) from {{ touched }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro _next_rebuild_seq() -%}
+    (
+        select greatest(coalesce(max(_rebuild_seq), 0) + 1, {{ (run_started_at.timestamp() * 1000) | int }})
+        from {{ this }}
+    )
+{%- endmacro %}
+
+{#- Pre-hook of int_orders_resolved*: find the touched customers and delete their rows. -#}
+{% macro rewrite_touched_orders(order_versions, customer_records, as_of) -%}
+    {%- if is_incremental() -%}
+        {%- set compared = [
+            'order_key', 'source_profile', 'order_id', 'customer_key', 'customer_record_key', 'customer_id',
+            'order_date', 'ordered_at', 'order_status', 'is_completed', 'channel', 'currency',
+            'amount_in_order_currency', 'amount', 'net_amount',
+        ] -%}
+        create or replace temporary table {{ touched_customers() }} as
+        with
+
+        current_orders as (
+
+            select
+                order_key,
+                customer_key,
+                hash({{ compared | join(', ') }}) as row_hash
+
+            from ({{ attributed_orders(order_versions, customer_records, as_of) }}) as attributed
+
+        ),
+
+        held_orders as (
+
+            select
+                order_key,
+                customer_key,
+                hash({{ compared | join(', ') }}) as row_hash
+
+            from {{ this }}
+
+        ),
+
+        changed as (
+
+            select
+                current_orders.customer_key as current_customer_key,
+                held_orders.customer_key as held_customer_key
+
+            from current_orders
+            full outer join held_orders
+                on current_orders.order_key = held_orders.order_key
+            where
+                current_orders.order_key is null
+                or held_orders.order_key is null
+                or current_orders.row_hash != held_orders.row_hash
+
+        ),
+
+        customer_keys as (
+
+            select current_customer_key as customer_key from changed where current_customer_key is not null
+            union
+            select held_customer_key from changed where held_customer_key is not null
+
+        )
+
+        select
+            customer_key,
+            {{ _next_rebuild_seq() }} as rebuild_seq
+
+        from customer_keys;
+
+        delete from {{ this }} where customer_key in (select customer_key from {{ touched_customers() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of int_purchase_days_sequenced*: the customers whose order rows were rebuilt since this table last
+    consumed them, or who no longer have any; their purchase days are deleted. -#}
+{% macro rewrite_touched_purchase_days(orders) -%}
+    {%- if is_incremental() -%}
+        create or replace temporary table {{ touched_customers() }} as
+        with
+
+        consumed as (
+
+            select coalesce(max(_orders_rebuild_seq), 0) as rebuild_seq from {{ this }}
+
+        ),
+
+        rebuilt as (
+
+            select distinct customer_key
+            from {{ orders }}
+            where _rebuild_seq > (select rebuild_seq from consumed)
+
+        ),
+
+        gone as (
+
+            select distinct held.customer_key
+            from {{ this }} as held
+            where not exists (select 1 from {{ orders }} as orders where orders.customer_key = held.customer_key)
+
+        )
+
+        select customer_key from rebuilt
+        union
+        select customer_key from gone;
+
+        delete from {{ this }} where customer_key in (select customer_key from {{ touched_customers() }})
+    {%- endif -%}
+{%- endmacro %}
