@@ -114,7 +114,7 @@ def nightly_files(dataset: Dataset, day: date) -> list[Path]:
         )
         _copy_csv(
             conn,
-            f"""
+            """
             SELECT 'N' || order_id AS order_id, customer_id, $day::DATE AS order_date,
                    $changed_at::TIMESTAMP AS ordered_at, amount, currency, 'completed' AS status, channel,
                    $changed_at::TIMESTAMP AS updated_at

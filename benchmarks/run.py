@@ -5,7 +5,8 @@ DAGSTER_HOME (its databases created and the dbt manifest parsed beforehand, as f
 its stages from the event log; run the floor and the pandas script on the same files and check that their
 RFM scores and value tiers agree row for row with the pipeline's marts; time the load floor (every export
 copied into DuckDB as detected, nothing else); then add one night of exports (~1% new orders plus refunds,
-late and moved orders and changed customers) and re-run against the same warehouse (the nightly case). Results go to <output>/latest.json and <output>/latest.md.
+late and moved orders and changed customers) and re-run against the same warehouse (the nightly case).
+Results go to <output>/latest.json and <output>/latest.md.
 """
 
 from __future__ import annotations

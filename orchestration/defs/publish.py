@@ -29,7 +29,7 @@ from orchestration.lib.publish import (
     publish_marts,
 )
 from orchestration.lib.publish_docs import ColumnDoc, TableDoc
-from orchestration.lib.publish_masking import pii_salt
+from orchestration.lib.publish_masking import BOOKKEEPING_PREFIX, pii_salt
 from orchestration.lib.runs.liveness import WAREHOUSE_POOL
 from orchestration.lib.settings import setting
 
@@ -63,13 +63,14 @@ def _column_meta(column: dict) -> dict:
 
 
 def mart_docs(nodes: list[dict]) -> dict[str, TableDoc]:
-    """Each mart's description and its columns' descriptions and units (yml `meta: {unit: ...}`)."""
+    """Each mart's description and its published columns' descriptions and units (yml `meta: {unit: ...}`)."""
     return {
         node["name"]: TableDoc(
             node.get("description") or "",
             {
                 name: ColumnDoc(column.get("description") or "", _column_meta(column).get("unit"))
                 for name, column in node["columns"].items()
+                if not name.startswith(BOOKKEEPING_PREFIX)
             },
         )
         for node in nodes
@@ -196,6 +197,8 @@ def publish_definitions() -> dg.Definitions:
             return
         changed = {mart: state for mart, state in result.written.items() if state != "unchanged"}
         context.log.info(f"published: {len(result.written) - len(changed)} marts unchanged; written: {changed}")
+        slowest = sorted(result.seconds.items(), key=lambda item: -item[1])[:8]
+        context.log.info("publication time: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest))
         table = "\n".join(
             f"| {mart} | {count:,} | {result.written.get(mart, '')} |" for mart, count in result.row_counts.items()
         )
@@ -211,6 +214,7 @@ def publish_definitions() -> dg.Definitions:
                 "checks_passed": passed,
                 "checks_warned": len(warned),
                 "identifiers_masked": mask,
+                "seconds": dg.MetadataValue.json({name: round(value, 2) for name, value in result.seconds.items()}),
             }
         )
 

@@ -27,6 +27,7 @@ INCREMENTAL_INPUTS = (
     "models/intermediate/int_purchase_days_sequenced.sql",
     "models/intermediate/backtest/int_orders_resolved_for_backtest.sql",
     "models/intermediate/backtest/int_purchase_days_sequenced_for_backtest.sql",
+    "models/marts/sales/orders.sql",
     "macros",
     "seeds",
     "dbt_project.yml",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.lib.publish_masking import BOOKKEEPING_PREFIX
 from orchestration.lib.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 MODELS_DIR = DBT_PROJECT_DIR / "models"
@@ -102,6 +103,7 @@ def contracted_marts(marts_dir: Path = MARTS_DIR, models_dir: Path = MODELS_DIR)
                     _rules(column.get("constraints", [])),
                 )
                 for column in model.get("columns", [])
+                if not column["name"].startswith(BOOKKEEPING_PREFIX)  # not published
             )
             marts.append(Mart(model["name"], _one_line(rendered(model.get("description"), blocks)), columns))
     return sorted(marts, key=lambda mart: mart.name)

@@ -29,6 +29,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -123,6 +125,22 @@ class PublishResult:
     published_at: datetime
     docs_dir: Path | None = None
     written: dict[str, str] = field(default_factory=dict)  # mart -> written / unchanged / "k of n parts rewritten"
+    seconds: dict[str, float] = field(default_factory=dict)  # phase or "mart:<name>" -> wall seconds
+
+
+class _Stopwatch:
+    """Wall seconds per named phase of a publication (a nightly publication is judged by where they go)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
 @dataclass(frozen=True)
@@ -239,35 +257,18 @@ def current_publication(paths: WarehousePaths) -> Publication | None:
 
 
 def _write_marts(
-    conn: duckdb.DuckDBPyConnection, request: PublishRequest, source: str, previous: PreviousFingerprints | None
+    conn: duckdb.DuckDBPyConnection,
+    request: PublishRequest,
+    source: str,
+    previous: PreviousFingerprints | None,
+    stopwatch: _Stopwatch,
 ) -> dict[str, TablePlan]:
     """Bring every mart in `published` to its masked content: unchanged marts are left, changed ones rewritten
     (a partitioned mart only in its changed parts); marts no longer published are dropped."""
     plans: dict[str, TablePlan] = {}
     for mart in request.marts:
-        hashed = set(request.pii_columns.get(mart, []))
-        columns = masked_select_list(conn, source, "marts", mart, hashed=hashed, mask=request.mask_identifiers)
-        target, masked = f"published.marts.{quote(mart)}", f"(select {columns} from {source}.marts.{quote(mart)})"
-        key = schema_key(conn, source, mart, columns, repr(request.docs.get(mart)))
-        # a mart with an as_of_date column changes with the date: no need to fingerprint it to know
-        new_date = previous is not None and previous.as_of != request.as_of
-        dated = new_date and _has_column(conn, source, mart, "as_of_date")
-        if previous is not None and not dated and table_exists(conn, "published", "marts", mart):
-            plan = publish_changes.plan(mart, fingerprint(conn, masked, mart, key), previous.tables.get(mart))
-        else:
-            plan = TablePlan(mart, Fingerprint(key, {}))  # content fingerprinted once written
-        if plan.rewrite_all:
-            conn.execute(f"create or replace table {target} as select * from {masked}")
-        else:
-            if plan.drop_parts:
-                conn.execute(f"delete from {target} where {part_filter(mart, plan.drop_parts)}")
-            if plan.rewrite_parts:
-                conn.execute(
-                    f"insert into {target} select * from {masked} where {part_filter(mart, plan.rewrite_parts)}"
-                )
-        if not plan.fingerprint.parts and plan.rewrite_all:
-            plan = TablePlan(mart, fingerprint(conn, target, mart, key))
-        plans[mart] = plan
+        with stopwatch.phase(f"mart:{mart}"):
+            plans[mart] = _write_mart(conn, request, source, previous, mart)
     kept = {*request.marts, PUBLISH_LOG, DATA_DICTIONARY}
     for (table,) in conn.execute(
         "select table_name from duckdb_tables() where database_name = 'published' and schema_name = 'marts'"
@@ -275,6 +276,37 @@ def _write_marts(
         if table not in kept:
             conn.execute(f"drop table published.marts.{quote(table)}")
     return plans
+
+
+def _write_mart(
+    conn: duckdb.DuckDBPyConnection,
+    request: PublishRequest,
+    source: str,
+    previous: PreviousFingerprints | None,
+    mart: str,
+) -> TablePlan:
+    """One mart's plan, carried out in `published`."""
+    hashed = set(request.pii_columns.get(mart, []))
+    columns = masked_select_list(conn, source, "marts", mart, hashed=hashed, mask=request.mask_identifiers)
+    target, masked = f"published.marts.{quote(mart)}", f"(select {columns} from {source}.marts.{quote(mart)})"
+    key = schema_key(conn, source, mart, columns, repr(request.docs.get(mart)))
+    # a mart with an as_of_date column changes with the date: no need to fingerprint it to know
+    new_date = previous is not None and previous.as_of != request.as_of
+    dated = new_date and _has_column(conn, source, mart, "as_of_date")
+    if previous is not None and not dated and table_exists(conn, "published", "marts", mart):
+        plan = publish_changes.plan(mart, fingerprint(conn, masked, mart, key), previous.tables.get(mart))
+    else:
+        plan = TablePlan(mart, Fingerprint(key, {}))  # content fingerprinted once written
+    if plan.rewrite_all:
+        conn.execute(f"create or replace table {target} as select * from {masked}")
+    else:
+        if plan.drop_parts:
+            conn.execute(f"delete from {target} where {part_filter(mart, plan.drop_parts)}")
+        if plan.rewrite_parts:
+            conn.execute(f"insert into {target} select * from {masked} where {part_filter(mart, plan.rewrite_parts)}")
+    if not plan.fingerprint.parts and plan.rewrite_all:
+        plan = TablePlan(mart, fingerprint(conn, target, mart, key))
+    return plan
 
 
 def _has_column(conn: duckdb.DuckDBPyConnection, catalog: str, table: str, column: str) -> bool:
@@ -400,6 +432,7 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
     staged = paths.published_dir / f".{paths.published_db.name}.{suffix}.tmp"
     parquet_target = paths.published_dir / f"{PARQUET_LINK}-{suffix}"
     docs_target = paths.published_dir / f"{DOCS_LINK}-{suffix}" if request.docs_site else None
+    stopwatch = _Stopwatch()
     with duckdb.connect() as conn:
         conn.execute("set memory_limit = ?", [str(setting("duckdb_memory_limit"))])
         source = _attach_working(conn, paths)
@@ -412,13 +445,15 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
         previous_dir = paths.parquet_dir.resolve() if paths.parquet_dir.is_symlink() else None
         parquet_target.mkdir()
         try:
-            previous = _attach_published(conn, paths, staged, _previous_publication(conn, paths, current))
+            with stopwatch.phase("start from the previous file"):
+                previous = _attach_published(conn, paths, staged, _previous_publication(conn, paths, current))
             conn.execute("create schema if not exists published.marts")
             conn.execute(f"create schema if not exists published.{AUDIT_SCHEMA}")
-            plans = _write_marts(conn, request, source, previous)
+            plans = _write_marts(conn, request, source, previous, stopwatch)
             row_counts = {mart: plan.fingerprint.row_count for mart, plan in plans.items()}
             docs = {("marts", mart): request.docs.get(mart, TableDoc("")) for mart in request.marts}
-            docs |= _write_audit_tables(conn, request)
+            with stopwatch.phase("audit tables"):
+                docs |= _write_audit_tables(conn, request)
             files_included = _usable_files(conn)
             log_entry = [
                 request.run_id,
@@ -440,8 +475,10 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
             docs[("marts", DATA_DICTIONARY)] = DATA_DICTIONARY_DOC
             for (schema, table), doc in docs.items():
                 comment_on(conn, "published", schema, table, doc)
-            _write_parquet(conn, parquet_target, docs, plans, previous_dir if previous is not None else None)
-            conn.execute("checkpoint published")
+            with stopwatch.phase("parquet"):
+                _write_parquet(conn, parquet_target, docs, plans, previous_dir if previous is not None else None)
+            with stopwatch.phase("checkpoint"):
+                conn.execute("checkpoint published")
             conn.execute("detach published")
             with open(staged, "rb") as handle:
                 os.fsync(handle.fileno())
@@ -467,4 +504,6 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
     _fsync_directory(paths.published_dir)
     docs_dir = paths.published_dir / DOCS_LINK if docs_target is not None else None
     written = {mart: plan.describe() for mart, plan in plans.items()}
-    return PublishResult(paths.published_db, paths.parquet_dir, row_counts, published_at, docs_dir, written)
+    return PublishResult(
+        paths.published_db, paths.parquet_dir, row_counts, published_at, docs_dir, written, stopwatch.seconds
+    )

@@ -148,14 +148,18 @@ def masked_column(name: str, data_type: str, *, hashed: bool, mask: bool) -> str
     return quoted
 
 
+BOOKKEEPING_PREFIX = "_"  # a mart's columns named "_..." serve incremental builds and are not published
+
+
 def masked_select_list(
     conn: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str, *, hashed: set[str], mask: bool
 ) -> str:
-    """Every column of `catalog.schema.table`, in order, as `masked_column` publishes it."""
+    """Every column of `catalog.schema.table` but the bookkeeping ones, in order, as `masked_column` publishes
+    it."""
     columns = conn.execute(
         "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? "
-        "and table_name = ? order by column_index",
-        [catalog, schema, table],
+        "and table_name = ? and not starts_with(column_name, ?) order by column_index",
+        [catalog, schema, table, BOOKKEEPING_PREFIX],
     ).fetchall()
     if not columns:
         raise LookupError(f"{schema}.{table} is missing from {catalog}")

@@ -196,7 +196,7 @@ def test_the_order_history_was_rebuilt_only_for_touched_customers(nightly):
         "select count(distinct customer_key) filter (where _rebuild_seq = (select max(_rebuild_seq) "
         "from intermediate.int_orders_resolved)), count(distinct customer_key) from intermediate.int_orders_resolved",
     )
-    (rebuilt, customers), = rows
+    ((rebuilt, customers),) = rows
     assert 0 < rebuilt < customers / 2
 
 

@@ -6,9 +6,10 @@
       gone or different (before and after, so a merge or a moved order touches both) are "touched": their rows
       are deleted and rebuilt from all of their orders. The comparison starts from the inputs, not from what
       the last run saw, so a failed or skipped run, a moved as-of date or a late record cannot leave a stale row.
-    - Rebuilt rows carry `_rebuild_seq`, increasing from build to build. int_purchase_days_sequenced* rebuilds
-      the customers whose order rows are newer than the newest it has consumed (`_orders_rebuild_seq`), and
-      drops the customers that no longer have any order row.
+    - Rebuilt rows carry `_rebuild_seq`, increasing from build to build. int_purchase_days_sequenced* and the
+      orders mart rebuild the customers whose order rows are newer than the newest they have consumed
+      (`_orders_rebuild_seq`), and drop the customers that no longer have any order row. Columns starting with
+      "_" are bookkeeping: the publication leaves them out.
 
     Dagster asks for a full refresh when this code changes (orchestration/lib/dbt_project.py
     INCREMENTAL_INPUTS). -#}
@@ -113,9 +114,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of int_purchase_days_sequenced*: the customers whose order rows were rebuilt since this table last
-    consumed them, or who no longer have any; their purchase days are deleted. -#}
-{% macro rewrite_touched_purchase_days(orders) -%}
+{#- Pre-hook of the models derived from an order history `orders` (int_purchase_days_sequenced*, the orders
+    mart): the customers whose order rows were rebuilt since this table last consumed them (its
+    `_orders_rebuild_seq`), or who no longer have any; their rows are deleted. -#}
+{% macro rewrite_touched_customers(orders) -%}
     {%- if is_incremental() -%}
         create or replace temporary table {{ touched_customers() }} as
         with

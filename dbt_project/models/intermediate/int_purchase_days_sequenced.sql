@@ -4,7 +4,7 @@
     materialized=order_history_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ rewrite_touched_purchase_days(ref('int_orders_resolved')) }}",
+    pre_hook="{{ rewrite_touched_customers(ref('int_orders_resolved')) }}",
 ) }}
 
 {{ sequenced_purchase_days(ref('int_orders_resolved'), touched=touched_customers() if is_incremental() else none) }}

@@ -4,7 +4,7 @@
     materialized=order_history_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ rewrite_touched_purchase_days(ref('int_orders_resolved_for_backtest')) }}",
+    pre_hook="{{ rewrite_touched_customers(ref('int_orders_resolved_for_backtest')) }}",
 ) }}
 
 {{ sequenced_purchase_days(

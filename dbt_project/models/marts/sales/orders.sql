@@ -1,8 +1,20 @@
+{#- Incremental on DuckDB like the order history it copies (macros/customer_history/incremental_order_history.sql):
+    a night rewrites the rows of the customers whose orders changed. -#}
+{{ config(
+    materialized=order_history_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ rewrite_touched_customers(ref('int_orders_resolved')) }}",
+) }}
+
 with
 
 orders as (
 
     select * from {{ ref('int_orders_resolved') }}
+    {%- if is_incremental() %}
+    where customer_key in (select customer_key from {{ touched_customers() }})
+    {%- endif %}
 
 ),
 
@@ -25,7 +37,8 @@ final as (
         cast(customer_order_number as {{ dbt.type_bigint() }}) as customer_order_number,
         cast(customer_order_number = 1 as {{ dbt.type_boolean() }}) as is_first_order,
         cast(customer_purchase_number as {{ dbt.type_bigint() }}) as customer_purchase_number,
-        cast(coalesce(customer_purchase_number = 1, false) as {{ dbt.type_boolean() }}) as is_first_purchase
+        cast(coalesce(customer_purchase_number = 1, false) as {{ dbt.type_boolean() }}) as is_first_purchase,
+        cast(_rebuild_seq as {{ dbt.type_bigint() }}) as _orders_rebuild_seq
 
     from orders
 
