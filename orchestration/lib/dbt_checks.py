@@ -23,6 +23,8 @@ def _rule(test: Mapping[str, Any]) -> str:
     column = kwargs.get("column_name") or test.get("column_name")
     if name == "not_null":
         return f"{column} is never null"
+    if name == "not_null_columns":
+        return f"{', '.join(kwargs.get('columns', []))}: never null"
     if name == "unique":
         return f"{column} is unique"
     if name == "accepted_values":
