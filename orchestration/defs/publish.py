@@ -104,10 +104,16 @@ DOCS_KEY_FILE = "docs_key"
 
 def _docs_key(manifest: Path) -> str:
     """What the docs site shows of the project: each node's code checksum, description, columns and lineage (not
-    the time of the build or the as-of date in compiled SQL)."""
+    the time of the build, the as-of date in compiled SQL or the macros a particular build happened to call)."""
     nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]
     shown = {
-        unique_id: [node.get("checksum"), node.get("description"), node.get("columns"), node.get("depends_on")]
+        unique_id: [
+            node.get("checksum"),
+            node.get("description"),
+            node.get("columns"),
+            # lineage only: the macros a node calls depend on the run (an incremental build calls others)
+            sorted((node.get("depends_on") or {}).get("nodes") or []),
+        ]
         for unique_id, node in sorted(nodes.items())
     }
     return hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
