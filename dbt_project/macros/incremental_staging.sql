@@ -7,15 +7,18 @@
     from all of their raw rows, so the versions are the same as a full build's. Dagster asks for a full
     refresh when the staging models, macros, seeds or dbt_project.yml change, or after an operator unloads a
     usable file (orchestration/lib/dbt_project.py). -#}
-{% macro staging_materialization() -%}
-    {{ return(adapter.dispatch('staging_materialization', 'clientele')()) }}
+
+{#- `incremental` where the adapter deletes and inserts by key (DuckDB), `table` elsewhere: the staged CRM
+    entities here and the order history (macros/customer_history/incremental_order_history.sql). -#}
+{% macro delete_insert_materialization() -%}
+    {{ return(adapter.dispatch('delete_insert_materialization', 'clientele')()) }}
 {%- endmacro %}
 
-{% macro default__staging_materialization() -%}
+{% macro default__delete_insert_materialization() -%}
     {{ return('table') }}
 {%- endmacro %}
 
-{% macro duckdb__staging_materialization() -%}
+{% macro duckdb__delete_insert_materialization() -%}
     {{ return('incremental') }}
 {%- endmacro %}
 

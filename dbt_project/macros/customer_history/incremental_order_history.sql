@@ -1,5 +1,6 @@
-{#- The order history (int_orders_resolved, int_purchase_days_sequenced and their backtest twins) is incremental
-    on DuckDB and a table elsewhere. An incremental build numbers again only the customers whose orders changed:
+{#- The order history (int_orders_resolved, int_purchase_days_sequenced and their backtest twins, the orders mart)
+    is incremental on DuckDB and a table elsewhere (delete_insert_materialization). An incremental build numbers
+    again only the customers whose orders changed:
 
     - int_orders_resolved* compares the orders known at the end of the as-of day, attributed to today's
       customers, with the rows it holds (every column, by a row hash). The customers of every order that is new,
@@ -13,16 +14,9 @@
 
     Dagster asks for a full refresh when this code changes (orchestration/lib/dbt_project.py
     INCREMENTAL_INPUTS). -#}
-{% macro order_history_materialization() -%}
-    {{ return(adapter.dispatch('order_history_materialization', 'clientele')()) }}
-{%- endmacro %}
-
-{% macro default__order_history_materialization() -%}
-    {{ return('table') }}
-{%- endmacro %}
-
-{% macro duckdb__order_history_materialization() -%}
-    {{ return('incremental') }}
+{#- The build's clock in milliseconds: the rebuild sequence of a full build, and the floor of an incremental one. -#}
+{% macro _rebuild_clock_ms() -%}
+    {{ (run_started_at.timestamp() * 1000) | int }}
 {%- endmacro %}
 
 {#- The session's temporary table of the customers an incremental build rebuilds (customer_key, rebuild_seq). -#}
@@ -34,7 +28,7 @@
     the table's newest, and never below the clock in milliseconds); in a full build the clock. -#}
 {% macro order_history_rebuild_seq(touched) -%}
     {%- if touched is none -%}
-        cast({{ (run_started_at.timestamp() * 1000) | int }} as {{ dbt.type_bigint() }})
+        cast({{ _rebuild_clock_ms() }} as {{ dbt.type_bigint() }})
     {%- else -%}
         (select max(rebuild_seq) from {{ touched }})
     {%- endif -%}
@@ -42,7 +36,7 @@
 
 {% macro _next_rebuild_seq() -%}
     (
-        select greatest(coalesce(max(_rebuild_seq), 0) + 1, {{ (run_started_at.timestamp() * 1000) | int }})
+        select greatest(coalesce(max(_rebuild_seq), 0) + 1, {{ _rebuild_clock_ms() }})
         from {{ this }}
     )
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#- Incremental on DuckDB like the order history it copies (macros/customer_history/incremental_order_history.sql):
     a night rewrites the rows of the customers whose orders changed. -#}
 {{ config(
-    materialized=order_history_materialization(),
+    materialized=delete_insert_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ rewrite_touched_customers(ref('int_orders_resolved')) }}",

@@ -7,7 +7,7 @@
 } -%}
 
 {{ config(
-    materialized=staging_materialization(),
+    materialized=delete_insert_materialization(),
     unique_key='customer_record_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

@@ -8,7 +8,7 @@
 } -%}
 
 {{ config(
-    materialized=staging_materialization(),
+    materialized=delete_insert_materialization(),
     unique_key='order_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

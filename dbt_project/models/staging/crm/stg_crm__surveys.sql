@@ -1,5 +1,5 @@
 {{ config(
-    materialized=staging_materialization(),
+    materialized=delete_insert_materialization(),
     unique_key='survey_response_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

@@ -13,7 +13,7 @@
 } -%}
 
 {{ config(
-    materialized=staging_materialization(),
+    materialized=delete_insert_materialization(),
     unique_key='ticket_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
