@@ -9,7 +9,8 @@
   file, so no reader can make it fail.
 - Only what changed is written (publish_changes.py): the temporary file starts as a byte copy of the previous
   publication, marts whose masked content is unchanged stay as they are, `orders` is rewritten only in the
-  order months that changed, and unchanged Parquet files are hard links to the previous set. Without an
+  rows of the customers whose order history the build rebuilt (publish_rows.py) and in Parquet only in the
+  order months whose rows changed, and unchanged Parquet files are hard links to the previous set. Without an
   intact previous publication (the first one, a new layout, a damaged file) everything is written afresh.
 - `<warehouse>/published/parquet`: a symlink to `parquet-<run>-<time>/` with one Parquet file per table
   (`audit/` for the audit tables; `orders/order_month=YYYY-MM/` directories for the orders), descriptions in
@@ -31,8 +32,9 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from hashlib import sha256
 from pathlib import Path
 
 import duckdb
@@ -66,7 +68,8 @@ from orchestration.lib.publish_docs import (
     quote,
     sql_literal,
 )
-from orchestration.lib.publish_masking import install_masking, masked_select_list
+from orchestration.lib.publish_masking import KNOWN_PHONES_TABLE, install_masking, masked_select_list
+from orchestration.lib.publish_rows import changed_known_phones, publish_by_row, watermark
 from orchestration.lib.settings import WarehousePaths, setting
 from orchestration.lib.spark_tables import attach_built_tables, builds_on_spark
 
@@ -264,11 +267,16 @@ def _write_marts(
     stopwatch: _Stopwatch,
 ) -> dict[str, TablePlan]:
     """Bring every mart in `published` to its masked content: unchanged marts are left, changed ones rewritten
-    (a partitioned mart only in its changed parts); marts no longer published are dropped."""
+    (the order history by row, another partitioned mart only in its changed parts); marts no longer published
+    are dropped."""
     plans: dict[str, TablePlan] = {}
+    phones_changed = None
+    if previous is not None:
+        with stopwatch.phase("known phones compared"):
+            phones_changed = changed_known_phones(conn, previous.known_phones, request.mask_identifiers)
     for mart in request.marts:
         with stopwatch.phase(f"mart:{mart}"):
-            plans[mart] = _write_mart(conn, request, source, previous, mart)
+            plans[mart] = _write_mart(conn, request, source, previous, mart, phones_changed)
     kept = {*request.marts, PUBLISH_LOG, DATA_DICTIONARY}
     for (table,) in conn.execute(
         "select table_name from duckdb_tables() where database_name = 'published' and schema_name = 'marts'"
@@ -284,19 +292,36 @@ def _write_mart(
     source: str,
     previous: PreviousFingerprints | None,
     mart: str,
+    phones_changed: int | None,
 ) -> TablePlan:
     """One mart's plan, carried out in `published`."""
     hashed = set(request.pii_columns.get(mart, []))
     columns = masked_select_list(conn, source, "marts", mart, hashed=hashed, mask=request.mask_identifiers)
     target, masked = f"published.marts.{quote(mart)}", f"(select {columns} from {source}.marts.{quote(mart)})"
-    key = schema_key(conn, source, mart, columns, repr(request.docs.get(mart)))
+    key = schema_key(conn, source, mart, columns, repr(request.docs.get(mart)), _masking_key(request))
     # a mart with an as_of_date column changes with the date: no need to fingerprint it to know
     new_date = previous is not None and previous.as_of != request.as_of
     dated = new_date and _has_column(conn, source, mart, "as_of_date")
-    if previous is not None and not dated and table_exists(conn, "published", "marts", mart):
-        plan = publish_changes.plan(mart, fingerprint(conn, masked, mart, key), previous.tables.get(mart))
+    built_upon = previous is not None and not dated and table_exists(conn, "published", "marts", mart)
+    if built_upon:
+        by_row = publish_by_row(
+            conn,
+            source,
+            mart,
+            previous.tables.get(mart),
+            key,
+            columns,
+            (hashed, request.mask_identifiers),
+            phones_changed,
+        )
+        if by_row is not None:
+            return by_row
+    newest_rebuild = watermark(conn, source, mart)
+    if built_upon:
+        new = fingerprint(conn, masked, mart, key)
+        plan = publish_changes.plan(mart, replace(new, watermark=newest_rebuild), previous.tables.get(mart))
     else:
-        plan = TablePlan(mart, Fingerprint(key, {}))  # content fingerprinted once written
+        plan = TablePlan(mart, Fingerprint(key, {}, newest_rebuild))  # content fingerprinted once written
     if plan.rewrite_all:
         conn.execute(f"create or replace table {target} as select * from {masked}")
     else:
@@ -305,8 +330,13 @@ def _write_mart(
         if plan.rewrite_parts:
             conn.execute(f"insert into {target} select * from {masked} where {part_filter(mart, plan.rewrite_parts)}")
     if not plan.fingerprint.parts and plan.rewrite_all:
-        plan = TablePlan(mart, fingerprint(conn, target, mart, key))
+        plan = TablePlan(mart, replace(fingerprint(conn, target, mart, key), watermark=newest_rebuild))
     return plan
+
+
+def _masking_key(request: PublishRequest) -> str:
+    """What of the masking the select list does not show: the salt (a new salt publishes every hash anew)."""
+    return sha256(request.salt.encode()).hexdigest() if request.mask_identifiers else ""
 
 
 def _has_column(conn: duckdb.DuckDBPyConnection, catalog: str, table: str, column: str) -> bool:
@@ -488,7 +518,9 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
             # the log entry commits only once the file is in place
             conn.execute("begin")
             conn.execute(f"insert into working.{WORKING_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?)", log_entry)
-            publish_changes.save(conn, request.run_id, {mart: plan.fingerprint for mart, plan in plans.items()})
+            fingerprints = {mart: plan.fingerprint for mart, plan in plans.items()}
+            known_phones = KNOWN_PHONES_TABLE if request.mask_identifiers else None
+            publish_changes.save(conn, request.run_id, fingerprints, known_phones)
             os.replace(staged, paths.published_db)
             conn.execute("commit")
             _fsync_directory(paths.published_dir)

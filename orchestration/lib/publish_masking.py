@@ -136,16 +136,33 @@ def install_masking(conn: duckdb.DuckDBPyConnection, salt: str, customer_records
     conn.execute(MACROS)
 
 
-def masked_column(name: str, data_type: str, *, hashed: bool, mask: bool) -> str:
-    """Select expression publishing column `name`: hashed whole (pii), masked by content (text), or as is."""
+def masked_expression(name: str, data_type: str, *, hashed: bool, mask: bool) -> str:
+    """The value column `name` is published as: hashed whole (pii), masked by content (text), or as is."""
     quoted = '"' + name.replace('"', '""') + '"'
     if not mask:
         return quoted
     if hashed:
-        return f"clientele_salted_hash({quoted}) as {quoted}"
+        return f"clientele_salted_hash({quoted})"
     if data_type == "VARCHAR":
-        return f"clientele_mask_text({quoted}) as {quoted}"
+        return f"clientele_mask_text({quoted})"
     return quoted
+
+
+def masked_column(name: str, data_type: str, *, hashed: bool, mask: bool) -> str:
+    """Select expression publishing column `name` under its own name (see `masked_expression`)."""
+    quoted = '"' + name.replace('"', '""') + '"'
+    expression = masked_expression(name, data_type, hashed=hashed, mask=mask)
+    return quoted if expression == quoted else f"{expression} as {quoted}"
+
+
+def depends_on_known_phones(name: str, data_type: str, *, hashed: bool, mask: bool) -> bool:
+    """Whether the published value of column `name` can change with the known phone numbers alone."""
+    return mask and not hashed and data_type == "VARCHAR"
+
+
+def known_phone_key(name: str) -> str:
+    """The digits by which a value of column `name` would match a known phone number (null when it cannot)."""
+    return 'clientele_known_phone_key("' + name.replace('"', '""') + '")'
 
 
 BOOKKEEPING_PREFIX = "_"  # a mart's columns named "_..." serve incremental builds and are not published

@@ -16,6 +16,8 @@ import pytest
 
 from clientele_demo import generate_demo_exports
 from orchestration.lib.dbt_project import build_command, incremental_fingerprint, needs_full_refresh
+from orchestration.lib.publish import PublishRequest, publish_marts
+from orchestration.lib.publish_masking import pii_salt
 from orchestration.lib.settings import WarehousePaths
 from tests.conftest import write_csv
 
@@ -236,3 +238,18 @@ def test_newer_versions_win_and_older_ones_do_not(nightly):
     assert rows["SO-NEW-1"] == rows["SO-NEW-2"] == "completed"
     published = _rows(paths.published_db, "select count(*) from marts.orders where order_id like 'SO-NEW-%'")
     assert published == [(3,)]  # SO-NEW-1 and -2 of the second night, SO-NEW-3 of the third
+
+
+def test_the_order_history_published_night_by_night_equals_a_fresh_publication_of_a_full_rebuild(nightly):
+    paths, rebuilt = nightly
+    fresh = publish_marts(rebuilt, PublishRequest("fresh", THIRD, ["orders"], salt=pii_salt(paths)))
+    with duckdb.connect() as conn:
+        conn.execute(f"attach '{paths.published_db}' as nightly (read_only)")
+        conn.execute(f"attach '{fresh.database}' as fresh (read_only)")
+        assert conn.execute("select count(*) from nightly.marts.orders").fetchall()[0][0] > 0
+        for left, right in (("nightly", "fresh"), ("fresh", "nightly")):
+            only_left = conn.execute(
+                f"select count(*) from (select * from {left}.marts.orders "
+                f"except all select * from {right}.marts.orders)"
+            ).fetchall()
+            assert only_left == [(0,)], f"published orders only in {left}"
