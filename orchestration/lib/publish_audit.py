@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.publish_docs import ColumnDoc, TableDoc, kv_metadata, quote, sql_literal
+from orchestration.lib.publish_docs import PARQUET_COMPRESSION, ColumnDoc, TableDoc, kv_metadata, quote, sql_literal
 from orchestration.lib.publish_masking import install_masking, masked_column, masked_select_list, pii_salt
 from orchestration.lib.settings import WarehousePaths, setting
 
@@ -148,7 +148,9 @@ def export_audit_tables(
             final = target_dir / f"{name}.parquet"
             staged = target_dir / f".{name}.parquet.{os.getpid()}.tmp"
             options = kv_metadata(f"{AUDIT_SCHEMA}.{name}", AUDIT_TABLES[name][1])
-            conn.execute(f"copy ({select}) to {sql_literal(str(staged))} (format parquet, compression zstd, {options})")
+            conn.execute(
+                f"copy ({select}) to {sql_literal(str(staged))} (format parquet, {PARQUET_COMPRESSION}, {options})"
+            )
             os.replace(staged, final)
             written[name] = final
         return written

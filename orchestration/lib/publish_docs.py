@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 import duckdb
 
 DATA_DICTIONARY = "_data_dictionary"
+# zstd at level 1: the published orders at 10M rows write in 8.6 s instead of 11.5 s (level 3, the default) and
+# come out no larger (310 against 317 MB); snappy is faster still but 1.7 times the size
+PARQUET_COMPRESSION = "compression zstd, compression_level 1"
 
 
 @dataclass(frozen=True)
