@@ -60,6 +60,7 @@ from orchestration.lib.publish_changes import (
 from orchestration.lib.publish_docs import (
     DATA_DICTIONARY,
     DATA_DICTIONARY_DOC,
+    PARQUET_COMPRESSION,
     ColumnDoc,
     TableDoc,
     comment_on,
@@ -69,7 +70,7 @@ from orchestration.lib.publish_docs import (
     sql_literal,
 )
 from orchestration.lib.publish_masking import KNOWN_PHONES_TABLE, install_masking, masked_select_list
-from orchestration.lib.publish_rows import changed_known_phones, publish_by_row, watermark
+from orchestration.lib.publish_rows import changed_known_phones, publish_by_row, record_rows, watermark
 from orchestration.lib.settings import WarehousePaths, setting
 from orchestration.lib.spark_tables import attach_built_tables, builds_on_spark
 
@@ -427,7 +428,7 @@ def _write_partitioned(
         conn.execute(
             f"copy (select *, {expression} as {column} from published.marts.{quote(table)} "
             f"where {part_filter(table, frozenset(to_write))}) to {sql_literal(str(target))} "
-            f"(format parquet, compression zstd, partition_by ({column}), overwrite_or_ignore true, "
+            f"(format parquet, {PARQUET_COMPRESSION}, partition_by ({column}), overwrite_or_ignore true, "
             f"filename_pattern 'data_{{i}}', {options})"
         )
 
@@ -448,7 +449,7 @@ def _write_parquet(
             continue
         conn.execute(
             f"copy published.{quote(schema)}.{quote(table)} to {sql_literal(str(directory / name))} "
-            f"(format parquet, compression zstd, {options})"
+            f"(format parquet, {PARQUET_COMPRESSION}, {options})"
         )
 
 
@@ -521,6 +522,7 @@ def publish_marts(paths: WarehousePaths, request: PublishRequest) -> PublishResu
             fingerprints = {mart: plan.fingerprint for mart, plan in plans.items()}
             known_phones = KNOWN_PHONES_TABLE if request.mask_identifiers else None
             publish_changes.save(conn, request.run_id, fingerprints, known_phones)
+            record_rows(conn, source, plans)
             os.replace(staged, paths.published_db)
             conn.execute("commit")
             _fsync_directory(paths.published_dir)

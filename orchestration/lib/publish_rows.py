@@ -1,22 +1,29 @@
-"""Publishing the order history by customer: a night replaces the published rows of the customers it rebuilt.
+"""Publishing the order history by row: a night deletes and writes again only the published orders that changed.
 
 The `orders` mart is incremental (dbt `macros/customer_history/incremental_order_history.sql`): every row carries
-`_orders_rebuild_seq`, the build that last wrote its customer's rows. The publication records the newest one it
-published (the fingerprint's watermark). The next publication starts from a byte copy of the previous file and
-deletes, then writes again from the mart, the rows of:
+`_orders_rebuild_seq`, the build that last rebuilt its customer's rows. A publication keeps, in the working
+database, the hash of every published order as the mart had it, unmasked (`audit.publish_row_hashes_orders`:
+order key, customer key, row hash), and records the newest rebuild it published (the fingerprint's watermark).
+The next publication starts from a byte copy of the previous file and compares with those hashes:
 
-- the customers with rows newer than the watermark (new, changed, merged or moved orders);
-- the customers published but gone from the mart (merged into another, every order moved away);
-- the customers with a text value whose masking depends on a known phone number that appeared or disappeared
-  since (publish_masking.py's known-phone rule), the only way a row the build did not touch publishes differently.
+- the orders of the customers rebuilt since the watermark: new or different ones are written, the published ones
+  they replace or that are gone are deleted. A customer rebuilt for one new order has its older orders rebuilt
+  too, equal to the published ones: they stay;
+- the orders of the customers published but gone from the mart (merged into another, every order moved away)
+  are deleted;
+- orders with a text value whose masking depends on a known phone number that appeared or disappeared since
+  (publish_masking.py's known-phone rule) are written again: the only way a row the build did not touch
+  publishes differently. Masking depends otherwise on the salt, which is part of the schema key.
 
 The per-part fingerprints (row count and sum of row hashes, per order month) are kept exact by subtracting the
-rows deleted and adding the rows written, so the month files to rewrite are known without hashing every
-published row, and a later publication may still compare them with a fresh fingerprint.
+published rows deleted and adding the rows written, so the month files to rewrite are known without hashing
+every published row, and a later publication may still compare them with a fresh fingerprint. The stored hashes
+change in the transaction that records the publication (`record_rows`), like the fingerprints.
 
-A refund from every month of the history rewrites every month's Parquet file, but only a few percent of the rows
-in the DuckDB file. Without what this needs (the bookkeeping columns, a previous fingerprint with the same
-schema and a watermark, the previous known phones), the mart is published by part instead (publish.py).
+A refund in every month of the history still rewrites every month's Parquet file; the DuckDB file changes in
+the changed orders only. Without what this needs (the bookkeeping column, a previous fingerprint with the same
+schema and a watermark, the stored hashes, the previous known phones), the mart is published by part instead and
+its hashes are stored afresh.
 """
 
 from __future__ import annotations
@@ -25,28 +32,43 @@ from dataclasses import dataclass
 
 import duckdb
 
+from orchestration.lib.publish_audit import table_exists
 from orchestration.lib.publish_changes import Fingerprint, TablePlan, fingerprint_select
 from orchestration.lib.publish_docs import quote
 from orchestration.lib.publish_masking import (
+    BOOKKEEPING_PREFIX,
     KNOWN_PHONES_TABLE,
     depends_on_known_phones,
     known_phone_key,
     masked_expression,
 )
 
-TOUCHED = "clientele_publish_touched_customers"
 PHONES_CHANGED = "clientele_publish_known_phones_changed"
 
 
 @dataclass(frozen=True)
 class RowKey:
-    """How a mart is published by row: rows are replaced per `key` value, those rebuilt after the watermark."""
+    """How a mart is published by row: `key` identifies a row, `group` the rows rebuilt together (rebuild
+    sequence in `rebuild_seq`)."""
 
     key: str
+    group: str
     rebuild_seq: str
 
 
-PUBLISHED_BY_ROW = {"orders": RowKey(key="customer_key", rebuild_seq="_orders_rebuild_seq")}
+PUBLISHED_BY_ROW = {"orders": RowKey(key="order_key", group="customer_key", rebuild_seq="_orders_rebuild_seq")}
+
+
+def hashes_table(mart: str) -> str:
+    return f"audit.publish_row_hashes_{mart}"
+
+
+def _added(mart: str) -> str:
+    return f"clientele_publish_added_{mart}"
+
+
+def _removed(mart: str) -> str:
+    return f"clientele_publish_removed_{mart}"
 
 
 def watermark(conn: duckdb.DuckDBPyConnection, source: str, mart: str) -> int | None:
@@ -94,60 +116,99 @@ def publish_by_row(
     columns = _columns(conn, source, mart)
     usable = (
         row_key is not None
-        and row_key.key in columns
-        and row_key.rebuild_seq in columns
+        and {row_key.key, row_key.group, row_key.rebuild_seq} <= set(columns)
         and previous is not None
         and previous.schema_key == schema_key
         and previous.watermark is not None
         and phones_changed is not None
+        and table_exists(conn, "working", *hashes_table(mart).split("."))
     )
     if not usable:
         return None
     hashed, mask = masking
-    source_table, target = f"{source}.marts.{quote(mart)}", f"published.marts.{quote(mart)}"
-    key, rebuild_seq = quote(row_key.key), quote(row_key.rebuild_seq)
-    key_type = columns[row_key.key]
-    published_source_key = masked_expression("source_key", key_type, hashed=row_key.key in hashed, mask=mask)
-    rebuilt = f"{rebuild_seq} > {int(previous.watermark)}"
+    source_table, target, held = (
+        f"{source}.marts.{quote(mart)}",
+        f"published.marts.{quote(mart)}",
+        f"working.{hashes_table(mart)}",
+    )
+    key, group = quote(row_key.key), quote(row_key.group)
+    published = [name for name in columns if not name.startswith(BOOKKEEPING_PREFIX)]
+    row_hash = f"hash({', '.join(map(quote, published))})"
+    published_key = masked_expression("row_key", columns[row_key.key], hashed=row_key.key in hashed, mask=mask)
+    remasked = "false"
     if phones_changed:
-        rebuilt += "".join(
-            f" or {known_phone_key(name)} in (select digits from {PHONES_CHANGED})"
-            for name, data_type in columns.items()
-            if not name.startswith("_") and depends_on_known_phones(name, data_type, hashed=name in hashed, mask=mask)
+        remasked = (
+            " or ".join(
+                f"{known_phone_key(name)} in (select digits from {PHONES_CHANGED})"
+                for name in published
+                if depends_on_known_phones(name, columns[name], hashed=name in hashed, mask=mask)
+            )
+            or "false"
         )
     conn.execute(
         f"""
-        create or replace temp table {TOUCHED} as
+        create or replace temp table {_added(mart)} as
+        with
+
+        candidates as (
+            select {key} as row_key, {group} as group_key, {row_hash} as row_hash, {remasked} as remasked
+            from {source_table}
+            where {quote(row_key.rebuild_seq)} > {int(previous.watermark)} or ({remasked})
+        )
+
+        select row_key, group_key, row_hash
+        from candidates
+        where remasked or not exists (
+            select 1 from {held} as held
+            where held.row_key = candidates.row_key and held.row_hash = candidates.row_hash
+        )
+        """
+    )
+    conn.execute(
+        f"""
+        create or replace temp table {_removed(mart)} as
         with
 
         rebuilt as (
-            select distinct {key} as source_key from {source_table} where {rebuilt}
+            select {key} as row_key, {group} as group_key, {row_hash} as row_hash
+            from {source_table}
+            where {quote(row_key.rebuild_seq)} > {int(previous.watermark)}
         ),
 
-        held as (
-            select {published_source_key} as published_key
-            from (select distinct {key} as source_key from {source_table})
-        ),
-
-        gone as (
-            select distinct {key} as published_key from {target}
+        gone_groups as (
+            select group_key from {held}
             except
-            select published_key from held
+            select {group} from {source_table}
+        ),
+
+        stale as (
+            select held.row_key
+            from {held} as held
+            where
+                (
+                    held.group_key in (select group_key from rebuilt)
+                    or held.group_key in (select group_key from gone_groups)
+                )
+                and not exists (
+                    select 1 from rebuilt where rebuilt.row_key = held.row_key and rebuilt.row_hash = held.row_hash
+                )
+            union
+            select held.row_key from {held} as held where held.row_key in (select row_key from {_added(mart)})
         )
 
-        select source_key, {published_source_key} as published_key from rebuilt
-        union all
-        select null, published_key from gone
+        select row_key, {published_key} as published_key
+        from stale
         """
     )
-    replaced = f"(select * from {target} where {key} in (select published_key from {TOUCHED}))"
-    removed = _part_sums(conn, replaced, mart)
-    conn.execute(f"delete from {target} where {key} in (select published_key from {TOUCHED})")
+    deleted = f"(select * from {target} where {key} in (select published_key from {_removed(mart)}))"
+    removed = _part_sums(conn, deleted, mart)
+    conn.execute(f"delete from {target} where {key} in (select published_key from {_removed(mart)})")
     conn.execute(
         f"insert into {target} select {select_list} from {source_table} "
-        f"where {key} in (select source_key from {TOUCHED})"
+        f"where {key} in (select row_key from {_added(mart)})"
     )
-    added = _part_sums(conn, replaced, mart)
+    written = f"(select * from {target} where {key} in (select {published_key} from {_added(mart)}))"
+    added = _part_sums(conn, written, mart)
     parts = dict(previous.parts)
     for part, (count, content) in removed.items():
         held_count, held_content = parts[part]
@@ -166,6 +227,28 @@ def publish_by_row(
         drop_parts=changed | gone_parts,
         rows_replaced=(sum(count for count, _ in removed.values()), sum(count for count, _ in added.values())),
     )
+
+
+def record_rows(conn: duckdb.DuckDBPyConnection, source: str, plans: dict[str, TablePlan]) -> None:
+    """Bring the stored row hashes in line with what was published (call inside the transaction that records the
+    publication): the changes of a mart published by row, all rows of one written another way; none for a mart
+    that cannot be published by row."""
+    for mart, row_key in PUBLISHED_BY_ROW.items():
+        table = f"working.{hashes_table(mart)}"
+        plan = plans.get(mart)
+        columns = _columns(conn, source, mart) if plan is not None else {}
+        if plan is None or not {row_key.key, row_key.group, row_key.rebuild_seq} <= set(columns):
+            conn.execute(f"drop table if exists {table}")
+        elif plan.rows_replaced is not None:
+            conn.execute(f"delete from {table} where row_key in (select row_key from {_removed(mart)})")
+            conn.execute(f"insert into {table} select row_key, group_key, row_hash from {_added(mart)}")
+        else:
+            published = [name for name in columns if not name.startswith(BOOKKEEPING_PREFIX)]
+            conn.execute(
+                f"create or replace table {table} as select {quote(row_key.key)} as row_key, "
+                f"{quote(row_key.group)} as group_key, hash({', '.join(map(quote, published))}) as row_hash "
+                f"from {source}.marts.{quote(mart)}"
+            )
 
 
 def _columns(conn: duckdb.DuckDBPyConnection, catalog: str, table: str) -> dict[str, str]:

@@ -416,7 +416,7 @@ def test_each_night_writes_only_what_changed_and_equals_a_fresh_publication(path
 
 ORDER_HISTORY = """
 create or replace table marts.orders as
-select printf('SO-%06d', i) as order_id, 'C' || (i % 4) as customer_key,
+select printf('generic:SO-%06d', i) as order_key, printf('SO-%06d', i) as order_id, 'C' || (i % 4) as customer_key,
        date '2026-01-01' + (i * 7 % 120)::int as order_date, (i * 1.25)::decimal(18,2) as net_amount,
        1::bigint as _orders_rebuild_seq
 from range(400) t(i)
@@ -428,7 +428,7 @@ KNOWN_PHONE = (
 )
 
 
-def test_the_order_history_is_published_by_customer_and_equals_a_fresh_publication(paths, tmp_path: Path):
+def test_the_order_history_is_published_by_row_and_equals_a_fresh_publication(paths, tmp_path: Path):
     _set_orders(paths, ORDER_HISTORY + ";" + PHONE_LIKE_ORDER)
     nights = [
         ("night-1", None),
@@ -437,7 +437,7 @@ def test_the_order_history_is_published_by_customer_and_equals_a_fresh_publicati
             "night-2",
             "update marts.orders set net_amount = 0, _orders_rebuild_seq = 2 where customer_key = 'C1' "
             "and order_id = 'SO-000005'; update marts.orders set _orders_rebuild_seq = 2 where customer_key = 'C1';"
-            "insert into marts.orders values ('SO-900001', 'C2', date '2026-05-03', 10.00, 2);"
+            "insert into marts.orders values ('generic:SO-900001', 'SO-900001', 'C2', date '2026-05-03', 10.00, 2);"
             "update marts.orders set _orders_rebuild_seq = 2 where customer_key = 'C2'",
         ),
         # C0 merged into C1: C0 is gone, C1 rebuilt; nothing of C3 (SO-000003) changed but a customer record now
@@ -448,7 +448,8 @@ def test_the_order_history_is_published_by_customer_and_equals_a_fresh_publicati
             "update marts.orders set _orders_rebuild_seq = 3 where customer_key = 'C1';" + KNOWN_PHONE,
         ),
         ("night-4", "delete from raw.customers where customer_id = 'CUS-P'"),  # the number is no longer known
-        ("night-5", None),
+        ("night-5", "delete from marts.orders where customer_key = 'C2'"),  # its export file was unloaded
+        ("night-6", None),
     ]
     for night, (run_id, change) in enumerate(nights, start=1):
         if change:
@@ -457,16 +458,18 @@ def test_the_order_history_is_published_by_customer_and_equals_a_fresh_publicati
         result = publish_marts(paths, request)
         assert _contents(result.database, result.parquet_dir) == _fresh_publication(paths, tmp_path, request), run_id
         written = result.written["orders"]
-        if run_id == "night-2":  # C1's and C2's 200 rows deleted, 201 written
-            assert written.startswith("200 rows deleted and 201 written;"), written
-        if run_id == "night-3":  # C0 and C1 (100 rows each), and C3 (100) because of its order id
-            assert written.startswith("300 rows deleted and 300 written;"), written
+        if run_id == "night-2":  # C1 and C2 rebuilt: the refunded order replaced, the new one written
+            assert written.startswith("1 rows deleted and 2 written;"), written
+        if run_id == "night-3":  # C0's 100 orders now C1's (C1's own stay), and C3's order id now masked
+            assert written.startswith("101 rows deleted and 101 written;"), written
             hashed = hashlib.sha256((SALT + "5550123456").encode()).hexdigest()
             assert _published(paths, f"select count(*) from marts.orders where order_id = '{hashed}'") == [(1,)]
-        if run_id == "night-4":  # C3 again
-            assert written.startswith("100 rows deleted and 100 written;"), written
+        if run_id == "night-4":  # C3's order id in clear again
+            assert written.startswith("1 rows deleted and 1 written;"), written
             assert _published(paths, "select count(*) from marts.orders where order_id = '5550123456'") == [(1,)]
-        if run_id == "night-5":
+        if run_id == "night-5":  # C2's 101 orders
+            assert written.startswith("101 rows deleted and 0 written;"), written
+        if run_id == "night-6":
             assert written == "unchanged"
 
 
