@@ -1,14 +1,14 @@
 """Publishing the order history by row: a night deletes and writes again only the published orders that changed.
 
 The `orders` mart is incremental (dbt `macros/customer_history/incremental_order_history.sql`): every row carries
-`_orders_rebuild_seq`, the build that last rebuilt its customer's rows. A publication keeps, in the working
+`_orders_rebuild_seq`, the build that last wrote its order history row. A publication keeps, in the working
 database, the hash of every published order as the mart had it, unmasked (`audit.publish_row_hashes_orders`:
 order key, customer key, row hash), and records the newest rebuild it published (the fingerprint's watermark).
 The next publication starts from a byte copy of the previous file and compares with those hashes:
 
-- the orders of the customers rebuilt since the watermark: new or different ones are written, the published ones
-  they replace or that are gone are deleted. A customer rebuilt for one new order has its older orders rebuilt
-  too, equal to the published ones: they stay;
+- the orders of the customers with a row rebuilt since the watermark: new or different ones are written, the
+  published ones they replace or that are gone are deleted; the customer's orders equal to the published ones
+  stay;
 - the orders of the customers published but gone from the mart (merged into another, every order moved away)
   are deleted;
 - orders with a text value whose masking depends on a known phone number that appeared or disappeared since
@@ -150,10 +150,15 @@ def publish_by_row(
         create or replace temp table {_added(mart)} as
         with
 
+        rebuilt_groups as (
+            select distinct {group} as group_key from {source_table}
+            where {quote(row_key.rebuild_seq)} > {int(previous.watermark)}
+        ),
+
         candidates as (
             select {key} as row_key, {group} as group_key, {row_hash} as row_hash, {remasked} as remasked
             from {source_table}
-            where {quote(row_key.rebuild_seq)} > {int(previous.watermark)} or ({remasked})
+            where {group} in (select group_key from rebuilt_groups) or ({remasked})
         )
 
         select row_key, group_key, row_hash
@@ -172,7 +177,9 @@ def publish_by_row(
         rebuilt as (
             select {key} as row_key, {group} as group_key, {row_hash} as row_hash
             from {source_table}
-            where {quote(row_key.rebuild_seq)} > {int(previous.watermark)}
+            where {group} in (
+                select {group} from {source_table} where {quote(row_key.rebuild_seq)} > {int(previous.watermark)}
+            )
         ),
 
         gone_groups as (
