@@ -202,6 +202,18 @@ def test_the_order_history_was_rebuilt_only_for_touched_customers(nightly):
     assert 0 < rebuilt < customers / 2
 
 
+def test_a_customer_touched_by_a_new_order_keeps_its_older_rows(nightly):
+    paths, _ = nightly
+    rows = dict(
+        _rows(
+            paths.working_db,
+            "select order_id, _rebuild_seq from intermediate.int_orders_resolved where order_id in (?, 'SO-NEW-3')",
+            [ORPHAN[0]],
+        )
+    )
+    assert rows[ORPHAN[0]] < rows["SO-NEW-3"], "the late record's first order was not written again"
+
+
 def test_merged_customers_and_late_records_are_renumbered(nightly):
     paths, _ = nightly
     fourth, fifth = _buyers(paths.warehouse_dir.parent / "inbox")[3:5]

@@ -4,9 +4,11 @@
 
     - int_orders_resolved* compares the orders known at the end of the as-of day, attributed to today's
       customers, with the rows it holds (every column, by a row hash). The customers of every order that is new,
-      gone or different (before and after, so a merge or a moved order touches both) are "touched": their rows
-      are deleted and rebuilt from all of their orders. The comparison starts from the inputs, not from what
-      the last run saw, so a failed or skipped run, a moved as-of date or a late record cannot leave a stale row.
+      gone or different (before and after, so a merge or a moved order touches both) are "touched": their orders
+      are numbered again from all of their orders, and only the rows that differ from the held ones are deleted
+      and written (a customer with one new order keeps its older rows; a customer that lost an order is written
+      whole, so the models below see it rebuilt). The comparison starts from the inputs, not from what the last
+      run saw, so a failed or skipped run, a moved as-of date or a late record cannot leave a stale row.
     - Rebuilt rows carry `_rebuild_seq`, increasing from build to build. int_purchase_days_sequenced* and the
       orders mart rebuild the customers whose order rows are newer than the newest they have consumed
       (`_orders_rebuild_seq`), and drop the customers that no longer have any order row. Columns starting with
@@ -41,7 +43,8 @@
     )
 {%- endmacro %}
 
-{#- Pre-hook of int_orders_resolved*: find the touched customers and delete their rows. -#}
+{#- Pre-hook of int_orders_resolved*: find the touched customers, number their orders again into a temporary table
+    and delete the held rows that changed. -#}
 {% macro rewrite_touched_orders(order_versions, customer_records, as_of) -%}
     {%- if is_incremental() -%}
         {%- set compared = [
@@ -104,8 +107,59 @@
 
         from customer_keys;
 
-        delete from {{ this }} where customer_key in (select customer_key from {{ touched_customers() }})
+        create or replace temporary table {{ rebuilt_orders() }} as
+        {{ resolved_orders(order_versions, customer_records, as_of, touched=touched_customers()) }};
+
+        {{ _delete_changed_rows(rebuilt_orders(), ['order_key']) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The session's temporary table of the touched customers' orders as this build numbers them. -#}
+{% macro rebuilt_orders() -%}
+    {{ return(this.identifier ~ '__rebuilt_orders') }}
+{%- endmacro %}
+
+{#- The body of an incremental int_orders_resolved*: the rebuilt orders no longer held (new or changed; the
+    pre-hook deleted the changed ones). -#}
+{% macro rebuilt_orders_to_append() -%}
+    select *
+    from {{ rebuilt_orders() }} as rebuilt
+    where not exists (select 1 from {{ this }} as held where held.order_key = rebuilt.order_key)
+{%- endmacro %}
+
+{#- Delete the rows of `this` that `rebuilt` (the touched customers' rows as this build makes them) changes: the
+    touched customers' rows that differ from their rebuilt row (every column but the bookkeeping ones) or have
+    none, and every row of a touched customer that lost a row, so that its remaining rows are written again with
+    the new rebuild sequence and the models reading this one see the customer rebuilt. Rows equal to their
+    rebuilt row stay: a customer touched by one new order keeps its older orders as they were written. -#}
+{% macro _delete_changed_rows(rebuilt, key_columns) -%}
+    {%- set compared = [] -%}
+    {%- for column in adapter.get_columns_in_relation(this) if not column.name.startswith('_') -%}
+        {%- do compared.append(adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    {%- set same_key -%}
+        {%- for column in key_columns %}rebuilt.{{ column }} = held.{{ column }}{% if not loop.last %} and {% endif %}{% endfor -%}
+    {%- endset -%}
+    create or replace temporary table {{ this.identifier }}__customers_losing_rows as
+    select distinct held.customer_key
+    from {{ this }} as held
+    where
+        held.customer_key in (select customer_key from {{ touched_customers() }})
+        and not exists (select 1 from {{ rebuilt }} as rebuilt where {{ same_key }});
+
+    delete from {{ this }} as held
+    where
+        held.customer_key in (select customer_key from {{ touched_customers() }})
+        and (
+            held.customer_key in (select customer_key from {{ this.identifier }}__customers_losing_rows)
+            or not exists (
+                select 1 from {{ rebuilt }} as rebuilt
+                where
+                    {{ same_key }}
+                    and hash({% for column in compared %}rebuilt.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+                    = hash({% for column in compared %}held.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+            )
+        )
 {%- endmacro %}
 
 {#- Pre-hook of the models derived from an order history `orders` (int_purchase_days_sequenced*, the orders

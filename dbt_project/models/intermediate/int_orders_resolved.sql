@@ -7,9 +7,12 @@
     pre_hook="{{ rewrite_touched_orders(ref('stg_crm__orders'), ref('int_customer_records_resolved'), as_of_date()) }}",
 ) }}
 
+{% if is_incremental() -%}
+{{ rebuilt_orders_to_append() }}
+{%- else -%}
 {{ resolved_orders(
     ref('stg_crm__orders'),
     ref('int_customer_records_resolved'),
     as_of_date(),
-    touched=touched_customers() if is_incremental() else none,
 ) }}
+{%- endif %}
