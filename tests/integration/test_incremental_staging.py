@@ -68,6 +68,19 @@ def _next_night_customers(inbox: Path) -> tuple[list[str], list[list[str]]]:
     return header, [[row[column] for column in header] for row in (merged, late)]
 
 
+def _last_order_of_a_repeat_buyer(inbox: Path, excluded: set[str]) -> dict:
+    """The latest order (by a date no other order of theirs shares) of a buyer with several orders: moving it
+    away leaves the numbers of the buyer's other orders as they were."""
+    by_buyer: dict[str, list[dict]] = {}
+    for order in _orders(inbox).values():
+        by_buyer.setdefault(order["customer_id"], []).append(order)
+    for buyer, orders in by_buyer.items():
+        dates = sorted(order["order_date"] for order in orders)
+        if buyer not in excluded and len(orders) > 2 and dates[-1] != dates[-2]:
+            return max(orders, key=lambda order: order["order_date"])
+    raise AssertionError("no repeat buyer with a distinct last order date")
+
+
 def _next_night_orders(inbox: Path) -> list[list[str]]:
     exported = _orders(inbox)
     first, second, third = (exported[f"SO-000000000{n}"] for n in (1, 2, 3))
@@ -105,8 +118,11 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[WarehousePaths, W
     write_csv(inbox / "generic_customers_2026-07-01.csv", customer_header, next_night_customers)
     _clientele("run", *common, "--as-of", SECOND.isoformat(), env=env)
 
-    # a week later: order 1 goes back to its first buyer, and the late record's customer buys again
+    # a week later: order 1 goes back to its first buyer, the late record's customer buys again, and a repeat
+    # buyer's last order moves to the first buyer (the repeat buyer's other orders keep their numbers)
     first = _orders(inbox)["SO-0000000001"]
+    involved = {row[1] for row in next_night} | {first["customer_id"], ORPHAN[1]}
+    moved = _last_order_of_a_repeat_buyer(inbox, involved)
     write_csv(
         inbox / "generic_orders_2026-07-09.csv",
         ORDER_HEADER,
@@ -114,6 +130,8 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[WarehousePaths, W
             [first["order_id"], first["customer_id"], first["order_date"], "1.00", "USD", "cancelled", "web",
              "2026-07-09 08:00:00"],
             ["SO-NEW-3", ORPHAN[1], "2026-07-08", "30.00", "USD", "completed", "web", "2026-07-08 10:00:00"],
+            [moved["order_id"], first["customer_id"], moved["order_date"], moved["amount"], moved["currency"],
+             moved["status"], moved["channel"], "2026-07-09 09:00:00"],
         ],
     )  # fmt: skip
     _clientele("run", *common, "--as-of", THIRD.isoformat(), env=env)

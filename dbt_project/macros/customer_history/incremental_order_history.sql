@@ -140,12 +140,17 @@
     {%- set same_key -%}
         {%- for column in key_columns %}rebuilt.{{ column }} = held.{{ column }}{% if not loop.last %} and {% endif %}{% endfor -%}
     {%- endset -%}
+    {#- a row is lost when the customer has no rebuilt row with its key: an order moved to another customer is one
+        the customer lost, even though the order is rebuilt -#}
     create or replace temporary table {{ this.identifier }}__customers_losing_rows as
     select distinct held.customer_key
     from {{ this }} as held
     where
         held.customer_key in (select customer_key from {{ touched_customers() }})
-        and not exists (select 1 from {{ rebuilt }} as rebuilt where {{ same_key }});
+        and not exists (
+            select 1 from {{ rebuilt }} as rebuilt
+            where {{ same_key }} and rebuilt.customer_key = held.customer_key
+        );
 
     delete from {{ this }} as held
     where
