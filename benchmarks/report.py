@@ -121,9 +121,10 @@ def targets(sizes: dict, derived: dict) -> list[dict]:
     """Each target with the measured value and whether it is met (None = not measured)."""
     large = sizes.get("large", {})
     peaks = [r["pipeline"]["peak_rss_bytes"] / GIB for r in sizes.values() if r.get("pipeline")]
+    nights = {size: sizes.get(size, {}).get("nightly") or {} for size in ("large", "medium", "small")}
     nightly = next(
-        ((size, sizes[size]["nightly"]["share_of_full_build"]) for size in ("large", "medium", "small")
-         if (sizes.get(size, {}).get("nightly") or {}).get("share_of_full_build") is not None),
+        ((size, night["share_of_full_build"]) for size, night in nights.items()
+         if night.get("share_of_full_build") is not None and night["pipeline"].get("ok")),
         (None, None),
     )  # fmt: skip
     checks = [
@@ -198,6 +199,7 @@ def markdown(results: dict) -> str:
         if nightly.get("pipeline"):
             share = nightly.get("share_of_full_build")
             nightly_text = f"{nightly['pipeline']['wall_seconds']:,.1f} s" + (f" ({share:.0%})" if share else "")
+            nightly_text = nightly_text if nightly["pipeline"].get("ok") else f"FAILED ({nightly_text})"
         lines.append(
             f"| {size} | {result.get('orders', 0):,} | "
             + ("" if pipeline.get("ok") else "FAILED ")

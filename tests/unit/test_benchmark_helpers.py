@@ -226,3 +226,12 @@ def test_load_floor_copies_every_csv_and_jsonl_row_and_skips_the_rest(exports, t
             expected[path.stem] = len(reader)
     assert counts == expected
     assert "generic_order_lines" in counts and "generic_interactions" in counts
+
+
+def test_a_night_that_failed_its_gates_is_reported_failed_and_not_as_a_share():
+    failed, full = {"ok": False, "wall_seconds": 205.0, "peak_rss_bytes": 1}, {"ok": True, "wall_seconds": 537.5}
+    night = {"pipeline": failed, "share_of_full_build": 0.38}
+    sizes = {"large": {"pipeline": full | {"peak_rss_bytes": 1}, "nightly": night}}
+    derived = {"pipeline": {"fixed_overhead_seconds": None}}
+    (share,) = [target for target in report.targets(sizes, derived) if target["target"].startswith("1% nightly")]
+    assert share["measured"] is None and share["met"] is None
