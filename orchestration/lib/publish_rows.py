@@ -63,6 +63,10 @@ def hashes_table(mart: str) -> str:
     return f"audit.publish_row_hashes_{mart}"
 
 
+def _candidates(mart: str) -> str:
+    return f"clientele_publish_candidates_{mart}"
+
+
 def _added(mart: str) -> str:
     return f"clientele_publish_added_{mart}"
 
@@ -145,24 +149,32 @@ def publish_by_row(
             )
             or "false"
         )
+    # the rows of the rebuilt customers and the rows masking now publishes differently, hashed once
     conn.execute(
         f"""
-        create or replace temp table {_added(mart)} as
+        create or replace temp table {_candidates(mart)} as
         with
 
         rebuilt_groups as (
             select distinct {group} as group_key from {source_table}
             where {quote(row_key.rebuild_seq)} > {int(previous.watermark)}
-        ),
-
-        candidates as (
-            select {key} as row_key, {group} as group_key, {row_hash} as row_hash, {remasked} as remasked
-            from {source_table}
-            where {group} in (select group_key from rebuilt_groups) or ({remasked})
         )
 
+        select
+            {key} as row_key,
+            {group} as group_key,
+            {row_hash} as row_hash,
+            {group} in (select group_key from rebuilt_groups) as rebuilt,
+            {remasked} as remasked
+        from {source_table}
+        where {group} in (select group_key from rebuilt_groups) or ({remasked})
+        """
+    )
+    conn.execute(
+        f"""
+        create or replace temp table {_added(mart)} as
         select row_key, group_key, row_hash
-        from candidates
+        from {_candidates(mart)} as candidates
         where remasked or not exists (
             select 1 from {held} as held
             where held.row_key = candidates.row_key and held.row_hash = candidates.row_hash
@@ -175,11 +187,7 @@ def publish_by_row(
         with
 
         rebuilt as (
-            select {key} as row_key, {group} as group_key, {row_hash} as row_hash
-            from {source_table}
-            where {group} in (
-                select {group} from {source_table} where {quote(row_key.rebuild_seq)} > {int(previous.watermark)}
-            )
+            select row_key, group_key, row_hash from {_candidates(mart)} where rebuilt
         ),
 
         gone_groups as (
