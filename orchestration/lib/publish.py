@@ -9,9 +9,9 @@
   file, so no reader can make it fail.
 - Only what changed is written (publish_changes.py): the temporary file starts as a byte copy of the previous
   publication, marts whose masked content is unchanged stay as they are, `orders` is rewritten only in the
-  rows of the customers whose order history the build rebuilt (publish_rows.py) and in Parquet only in the
-  order months whose rows changed, and unchanged Parquet files are hard links to the previous set. Without an
-  intact previous publication (the first one, a new layout, a damaged file) everything is written afresh.
+  orders that changed (publish_rows.py) and in Parquet only in the order months whose rows changed, and
+  unchanged Parquet files are hard links to the previous set. Without an intact previous publication (the first
+  one, a new layout, a damaged file) everything is written afresh.
 - `<warehouse>/published/parquet`: a symlink to `parquet-<run>-<time>/` with one Parquet file per table
   (`audit/` for the audit tables; `orders/order_month=YYYY-MM/` directories for the orders), descriptions in
   the key-value metadata (the run and the as-of date are in `_publish_log`); `<warehouse>/published/docs`: a
